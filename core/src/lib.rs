@@ -1,0 +1,20 @@
+//! corral — a coordination service in the ZooKeeper family.
+//!
+//! The crate holds the one implementation every binding exports. Its modules
+//! read in the order a request meets them:
+//!
+//! - [`proto`]: the ZooKeeper client wire protocol (jute codec, records, codes).
+//! - [`server`]: one server node — listener, connections, sessions, request pipeline, admin.
+//! - [`replication`]: consensus glue (openraft) — every write becomes a log entry.
+//! - [`storage`]: durable files — write-ahead log segments and snapshots.
+//! - [`txn`]: the replicated commands and how each one applies to the tree.
+//! - [`tree`]: the data tree — znodes, Stat, paths, ACLs.
+//! - [`watch`]: the watch registry and notification fan-out.
+
+pub mod proto;
+pub mod replication;
+pub mod server;
+pub mod storage;
+pub mod tree;
+pub mod txn;
+pub mod watch;

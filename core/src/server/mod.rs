@@ -1,0 +1,1 @@
+//! One server node: listener, connections, sessions, request pipeline, admin.

@@ -1,0 +1,1 @@
+//! Durable files: write-ahead log segments and snapshots.

@@ -1,0 +1,1 @@
+//! The data tree: znodes, Stat, paths, ACLs, ephemerals, sequence, container, TTL.

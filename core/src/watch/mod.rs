@@ -1,0 +1,1 @@
+//! The watch registry: one-shot, persistent and persistent-recursive watches.
