@@ -5,10 +5,31 @@
 //! Nothing outside this folder sees openraft's types.
 //!
 //! May use: `storage`. It knows the state machine only through [`StateMachine`].
+//!
+//! - [`Replica`]: the handle the server uses (open, propose, stats, shutdown).
+//! - `types`: the openraft type configuration and byte codecs.
+//! - `log_store`: openraft's log storage over [`crate::storage::Wal`].
+//! - `state_machine`: openraft's state machine over a [`StateMachine`] and
+//!   [`crate::storage::SnapshotStore`].
+//! - `network`: the peer transport (none yet: a single voter never calls it).
+
+mod log_store;
+mod network;
+mod replica;
+mod state_machine;
+mod types;
+
+#[cfg(test)]
+mod tests;
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::{de::DeserializeOwned, Serialize};
+
+use crate::storage::StorageError;
+pub use replica::Replica;
 
 /// What the replicated log drives. Implemented by the server over the data
 /// tree, sessions and watches; tests use small machines of their own.
@@ -35,4 +56,82 @@ pub trait StateMachine: Send + Sync + 'static {
     /// Replaces the whole state with a snapshot written by a `capture` job
     /// taken at log index `index`.
     fn restore(&mut self, index: u64, r: &mut dyn Read) -> std::io::Result<()>;
+}
+
+/// ZooKeeper's default `snapCount`: log entries between snapshots.
+pub const SNAP_COUNT_DEFAULT: u64 = 100_000;
+/// ZooKeeper's minimum (and default) `autopurge.snapRetainCount`.
+pub const SNAP_RETAIN_COUNT_MIN: usize = 3;
+
+/// How to open a [`Replica`].
+#[derive(Debug, Clone)]
+pub struct ReplicaOptions {
+    /// This node's id in the ensemble (ZooKeeper's `myid`).
+    pub node_id: u64,
+    /// Directory of the snapshots (ZooKeeper's `dataDir`).
+    pub data_dir: PathBuf,
+    /// Directory of the write-ahead log (ZooKeeper's `dataLogDir`); may equal `data_dir`.
+    pub log_dir: PathBuf,
+    /// Log entries between snapshots (ZooKeeper's `snapCount`, default [`SNAP_COUNT_DEFAULT`]).
+    pub snap_count: u64,
+    /// Snapshots kept on disk, with the log needed to recover from the
+    /// oldest of them (`autopurge.snapRetainCount`, at least [`SNAP_RETAIN_COUNT_MIN`]).
+    pub snap_retain_count: usize,
+    /// Also purge old snapshots and logs on this period (`autopurge.purgeInterval`);
+    /// `None` purges only after each new snapshot.
+    pub purge_interval: Option<Duration>,
+}
+
+/// Figures for the admin commands (`dirs`, `mntr`, `srvr`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaStats {
+    /// Index (zxid) of the last entry in the log, if any.
+    pub last_log_index: Option<u64>,
+    /// Index of the last entry applied to the state machine, if any.
+    pub last_applied: Option<u64>,
+    /// Index of the last entry included in the current snapshot, if any.
+    pub snapshot_index: Option<u64>,
+    /// Bytes of the files in the data (snapshot) directory.
+    pub data_dir_bytes: u64,
+    /// Bytes of the files in the log directory.
+    pub log_dir_bytes: u64,
+}
+
+/// What can go wrong in the replication layer.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicationError {
+    /// Durable files could not be read or written, or are damaged.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The options or the given state machine cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The snapshots and the log on disk do not fit together (e.g. entries
+    /// were purged but no valid snapshot covers them).
+    #[error("inconsistent durable state: {0}")]
+    Inconsistent(String),
+    /// A command or output could not be encoded or decoded.
+    #[error("codec: {0}")]
+    Codec(String),
+    /// This node is not the leader; proposals go to `leader` (if known).
+    #[error("not the leader (leader: {leader:?})")]
+    NotLeader {
+        /// The current leader's node id, if known.
+        leader: Option<u64>,
+    },
+    /// The replica was shut down.
+    #[error("the replica is shut down")]
+    ShutDown,
+    /// The consensus engine stopped on an error, or did not start in time.
+    #[error("consensus: {0}")]
+    Raft(String),
+}
+
+/// Runs blocking work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ReplicationError> + Send + 'static,
+) -> Result<T, ReplicationError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ReplicationError::Raft(format!("blocking task failed: {e}")))?
 }

@@ -1,0 +1,251 @@
+//! The node: what every connection shares (config, log, state machine,
+//! sessions, counters) and the background tasks (accept, session expiry,
+//! container/TTL reaper).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use parking_lot::{Mutex, RwLock};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::config::Config;
+use super::session::SessionTracker;
+use super::sm::{ConnectionSinks, Outbound, ServerSm};
+use super::stats::{ConnStats, ServerStats};
+use super::ServerError;
+use crate::replication::{Replica, ReplicaOptions, ReplicationError};
+use crate::txn::{Txn, TxnOp, TxnResult};
+use crate::watch::{ConnId, WatchRegistry};
+
+/// What `cons`, `stat` and the per-address limit need to know of a connection.
+pub struct ConnInfo {
+    /// Client address.
+    pub peer: SocketAddr,
+    /// Session carried, 0 before the handshake completes.
+    pub session_id: AtomicU64,
+    /// Negotiated timeout.
+    pub timeout_ms: AtomicU64,
+    /// When the connection was accepted.
+    pub established: SystemTime,
+    /// Counters.
+    pub stats: Arc<ConnStats>,
+}
+
+/// Shared state of one server node.
+pub struct Node {
+    /// Effective configuration.
+    pub config: Config,
+    /// The replicated log.
+    pub replica: Replica<ServerSm>,
+    /// Tree, sessions and watches; reads take the read lock, apply the write lock.
+    pub sm: Arc<RwLock<ServerSm>>,
+    /// Outbound queues of live connections.
+    pub sinks: Arc<ConnectionSinks>,
+    /// Session deadlines and owners.
+    pub sessions: SessionTracker,
+    /// Live connections.
+    pub conns: Mutex<HashMap<ConnId, Arc<ConnInfo>>>,
+    /// Server counters.
+    pub stats: ServerStats,
+    /// Bound client address.
+    pub local_addr: SocketAddr,
+    /// When the node started serving.
+    pub started: Instant,
+    next_conn: AtomicU64,
+    next_session: AtomicU64,
+    shutdown_tx: watch::Sender<bool>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Milliseconds since the epoch, the clock a proposer stamps `Txn`s with.
+pub fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// This node's id in session ids (ZooKeeper uses `myid`; standalone is 1).
+const STANDALONE_SERVER_ID: i64 = 1;
+
+/// ZooKeeper's first session id: server id in the top byte, the start time
+/// in ms in the next 40 bits, then a counter.
+fn initial_session_id(server_id: i64) -> u64 {
+    let t = (now_ms() as u64) << 24 >> 8;
+    ((server_id as u64) << 56) | t
+}
+
+impl Node {
+    /// Opens the log, binds the port and spawns the background tasks.
+    pub async fn start(config: Config) -> Result<Arc<Node>, ServerError> {
+        for dir in [config.data_dir.as_path(), config.data_log_dir()] {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| ServerError::DataDir { path: dir.display().to_string(), source })?;
+        }
+        let watches = Arc::new(Mutex::new(WatchRegistry::new(config.watches_per_connection_max)));
+        let sinks = Arc::new(ConnectionSinks::default());
+        let sm = Arc::new(RwLock::new(ServerSm::new(watches, sinks.clone())));
+        let opts = ReplicaOptions {
+            node_id: 1,
+            data_dir: config.data_dir.join("version-2"),
+            log_dir: config.data_log_dir().join("version-2"),
+            snap_count: config.snap_count,
+            snap_retain_count: config.snap_retain_count as usize,
+            purge_interval: config.purge_interval(),
+        };
+        let replica = Replica::open_standalone(opts, sm.clone()).await?;
+        let addr = config.client_address();
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
+        let local_addr =
+            listener.local_addr().map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
+        let mut config = config;
+        // With port 0 the kernel picked one: `conf` reports the real port.
+        config.client_port = local_addr.port();
+        let sessions = SessionTracker::new(Duration::from_millis(config.tick_time_ms as u64));
+        // Every session the log knows is alive again, with a fresh clock.
+        for (id, info) in sm.read().state.sessions.iter() {
+            sessions.add(*id, info.timeout_ms);
+        }
+        let (shutdown_tx, _) = watch::channel(false);
+        let node = Arc::new(Node {
+            config,
+            replica,
+            sm,
+            sinks,
+            sessions,
+            conns: Mutex::new(HashMap::new()),
+            stats: ServerStats::default(),
+            local_addr,
+            started: Instant::now(),
+            next_conn: AtomicU64::new(1),
+            next_session: AtomicU64::new(initial_session_id(STANDALONE_SERVER_ID)),
+            shutdown_tx,
+            tasks: Mutex::new(Vec::new()),
+        });
+        let tasks = vec![
+            tokio::spawn(accept_loop(node.clone(), listener)),
+            tokio::spawn(expiry_loop(node.clone())),
+            tokio::spawn(reaper_loop(node.clone())),
+        ];
+        *node.tasks.lock() = tasks;
+        Ok(node)
+    }
+
+    /// A receiver that flips to true when the node shuts down.
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shutdown_tx.subscribe()
+    }
+
+    /// Stops every task and connection, then closes the log.
+    pub async fn shutdown(&self) -> Result<(), ServerError> {
+        let _ = self.shutdown_tx.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock());
+        for t in tasks {
+            t.abort();
+        }
+        let conns: Vec<ConnId> = self.conns.lock().keys().copied().collect();
+        for c in conns {
+            self.sinks.send(c, Outbound::Close);
+        }
+        self.replica.shutdown().await?;
+        Ok(())
+    }
+
+    /// A fresh connection id.
+    pub fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A session id not used by any live session.
+    pub fn next_session_id(&self) -> i64 {
+        loop {
+            let id = self.next_session.fetch_add(1, Ordering::Relaxed) as i64;
+            if !self.sm.read().state.sessions.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// The last applied zxid.
+    pub fn zxid(&self) -> i64 {
+        self.sm.read().zxid()
+    }
+
+    /// Appends a command to the log and waits until it is applied.
+    pub async fn propose(&self, op: TxnOp) -> Result<(i64, TxnResult), ReplicationError> {
+        let (index, result) = self.replica.propose(Txn { time_ms: now_ms(), op }).await?;
+        Ok((index as i64, result))
+    }
+
+    /// Number of live connections from one address.
+    pub fn connections_from(&self, ip: IpAddr) -> usize {
+        self.conns.lock().values().filter(|c| c.peer.ip() == ip).count()
+    }
+
+    /// Ends a session through the log and closes its connection.
+    pub async fn close_session(&self, session_id: i64) -> Result<i64, ReplicationError> {
+        let (zxid, _) = self.propose(TxnOp::CloseSession { session_id }).await?;
+        if let Some(conn) = self.sessions.remove(session_id) {
+            self.sinks.send(conn, Outbound::Close);
+        }
+        Ok(zxid)
+    }
+}
+
+async fn accept_loop(node: Arc<Node>, listener: TcpListener) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                tokio::spawn(super::connection::serve(node.clone(), stream, peer));
+            }
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// Expires sessions whose clients went silent; also forgets sessions the log
+/// closed by other paths.
+async fn expiry_loop(node: Arc<Node>) {
+    let period = Duration::from_millis((node.config.tick_time_ms as u64 / 2).clamp(10, 1000));
+    loop {
+        tokio::time::sleep(period).await;
+        for session_id in node.sessions.expired(Instant::now()) {
+            tracing::info!(session = format!("0x{session_id:x}"), "session expired");
+            if let Err(e) = node.close_session(session_id).await {
+                tracing::warn!(error = %e, "could not expire session");
+            }
+        }
+        let closed = std::mem::take(&mut *node.sm.read().closed_sessions.lock());
+        for session_id in closed {
+            if let Some(conn) = node.sessions.remove(session_id) {
+                node.sinks.send(conn, Outbound::Close);
+            }
+        }
+    }
+}
+
+/// Removes emptied containers and expired TTL nodes, at most
+/// `container_max_per_minute` per minute.
+async fn reaper_loop(node: Arc<Node>) {
+    let period = Duration::from_millis(node.config.container_check_interval_ms.max(10));
+    let per_minute = node.config.container_deletions_per_minute_max.max(1) as u64;
+    loop {
+        tokio::time::sleep(period).await;
+        let max = ((per_minute * period.as_millis() as u64) / 60_000).max(1) as usize;
+        let candidates = node.sm.read().state.tree.reap_candidates(now_ms(), max);
+        for path in candidates {
+            if let Err(e) = node.propose(TxnOp::DeleteContainer { path }).await {
+                tracing::warn!(error = %e, "container reaper could not propose");
+                break;
+            }
+        }
+    }
+}

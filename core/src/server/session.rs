@@ -1,0 +1,134 @@
+//! Session bookkeeping local to this node: expiry deadlines (ZooKeeper's
+//! tick buckets) and which connection currently carries each session.
+//!
+//! The session table itself (id, password, timeout) is replicated state in
+//! `txn::State`; deadlines are not: a node that starts (or a new leader)
+//! restarts every session's clock, as ZooKeeper does.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::watch::ConnId;
+
+struct Entry {
+    deadline: Instant,
+    timeout: Duration,
+    conn: Option<ConnId>,
+}
+
+/// Deadlines and owners of live sessions.
+pub struct SessionTracker {
+    tick: Duration,
+    entries: Mutex<HashMap<i64, Entry>>,
+}
+
+impl SessionTracker {
+    /// A tracker that rounds deadlines up to multiples of `tick`.
+    pub fn new(tick: Duration) -> SessionTracker {
+        SessionTracker { tick, entries: Mutex::new(HashMap::new()) }
+    }
+
+    fn deadline(&self, now: Instant, timeout: Duration) -> Instant {
+        // Round up to the next tick boundary so that expiry runs in batches
+        // (between `timeout` and `timeout + tick` after the last packet).
+        let tick_ms = self.tick.as_millis().max(1);
+        let ms = timeout.as_millis();
+        let rounded = ms.div_ceil(tick_ms) * tick_ms;
+        now + Duration::from_millis(rounded as u64)
+    }
+
+    /// Starts tracking a session (new, resumed, or known from the log at start).
+    pub fn add(&self, session_id: i64, timeout_ms: i32) {
+        let timeout = Duration::from_millis(timeout_ms.max(0) as u64);
+        let deadline = self.deadline(Instant::now(), timeout);
+        self.entries.lock().entry(session_id).or_insert(Entry { deadline, timeout, conn: None });
+    }
+
+    /// Moves the deadline of a session after a packet from its client; false if unknown.
+    pub fn touch(&self, session_id: i64) -> bool {
+        let now = Instant::now();
+        let mut entries = self.entries.lock();
+        match entries.get_mut(&session_id) {
+            Some(e) => {
+                let timeout = e.timeout;
+                e.deadline = self.deadline(now, timeout);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Sets the session's timeout (renegotiated on resume) and touches it.
+    pub fn set_timeout(&self, session_id: i64, timeout_ms: i32) {
+        if let Some(e) = self.entries.lock().get_mut(&session_id) {
+            e.timeout = Duration::from_millis(timeout_ms.max(0) as u64);
+        }
+        self.touch(session_id);
+    }
+
+    /// Attaches a connection, returning the connection it replaces.
+    pub fn attach(&self, session_id: i64, conn: ConnId) -> Option<ConnId> {
+        self.entries.lock().get_mut(&session_id).and_then(|e| e.conn.replace(conn))
+    }
+
+    /// The connection currently carrying the session.
+    pub fn owner(&self, session_id: i64) -> Option<ConnId> {
+        self.entries.lock().get(&session_id).and_then(|e| e.conn)
+    }
+
+    /// Detaches `conn` if it still carries the session.
+    pub fn detach(&self, session_id: i64, conn: ConnId) {
+        if let Some(e) = self.entries.lock().get_mut(&session_id) {
+            if e.conn == Some(conn) {
+                e.conn = None;
+            }
+        }
+    }
+
+    /// Stops tracking a session; returns its connection, if any.
+    pub fn remove(&self, session_id: i64) -> Option<ConnId> {
+        self.entries.lock().remove(&session_id).and_then(|e| e.conn)
+    }
+
+    /// Sessions whose deadline has passed.
+    pub fn expired(&self, now: Instant) -> Vec<i64> {
+        self.entries.lock().iter().filter(|(_, e)| e.deadline <= now).map(|(id, _)| *id).collect()
+    }
+
+    /// Sessions grouped by the deadline they expire at, for `dump`.
+    pub fn by_deadline(&self) -> Vec<(Instant, Vec<i64>)> {
+        let mut map: std::collections::BTreeMap<Instant, Vec<i64>> = Default::default();
+        for (id, e) in self.entries.lock().iter() {
+            map.entry(e.deadline).or_default().push(*id);
+        }
+        map.into_iter().collect()
+    }
+
+    /// Number of tracked sessions.
+    pub fn len(&self) -> usize {
+        self.entries.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_up_to_ticks_and_move_on_touch() {
+        let t = SessionTracker::new(Duration::from_millis(100));
+        t.add(7, 250);
+        assert!(t.expired(Instant::now()).is_empty());
+        assert_eq!(t.expired(Instant::now() + Duration::from_millis(301)), vec![7]);
+        assert!(t.touch(7));
+        assert!(!t.touch(8));
+        assert_eq!(t.attach(7, 1), None);
+        assert_eq!(t.attach(7, 2), Some(1));
+        t.detach(7, 1);
+        assert_eq!(t.owner(7), Some(2));
+        assert_eq!(t.remove(7), Some(2));
+        assert_eq!(t.len(), 0);
+    }
+}
