@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# The one test entry point (CI runs it through .ci/run).
+#
+# On a fresh Debian 12 machine, as root, it installs what the tests need: Apache
+# ZooKeeper 3.8 (the oracle), zkCli.sh, the C client library and headers, a Python
+# venv with pinned packages (target/venv) and the pinned npm packages of tests/node.
+# Each install step is skipped when already done, so local reruns are fast.
+# Then it builds once and runs every runner, continuing past failures, prints one
+# closing line per runner and exits non-zero if any runner failed.
+#
+#   bash tests/run-all.sh                 # everything
+#   INTEROP_SERVERS=zookeeper bash tests/run-all.sh   # interop against ZooKeeper only
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+LOG_DIR="$ROOT/target/run-all"
+VENV="$ROOT/target/venv"
+REQUIREMENTS="$ROOT/tests/interop/requirements.txt"
+NODE_DIR="$ROOT/tests/node"
+APT_PACKAGES=(zookeeper zookeeper-bin libzookeeper-mt-dev)
+export CORRAL_BIN="${CORRAL_BIN:-$ROOT/target/debug/corral}"
+export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+mkdir -p "$LOG_DIR"
+
+RUNNERS=()    # name
+RESULTS=()    # "ok" / "FAILED ..."
+LINES=()      # the runner's own closing line
+FAILURES=0
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+# record NAME EXIT_CODE CLOSING_LINE [REASON]
+record() {
+    RUNNERS+=("$1")
+    LINES+=("$3")
+    if [ "$2" -eq 0 ]; then
+        RESULTS+=("ok")
+    else
+        RESULTS+=("FAILED (exit $2${4:+, $4})")
+        FAILURES=$((FAILURES + 1))
+    fi
+}
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
+    else echo "need root for: $*" >&2; return 1
+    fi
+}
+
+# ---- setup ------------------------------------------------------------------------
+
+setup_system() {
+    local missing=()
+    dpkg -s "${APT_PACKAGES[@]}" >/dev/null 2>&1 || missing+=("${APT_PACKAGES[@]}")
+    command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+    command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "system packages: already installed"
+        return 0
+    fi
+    echo "system packages: installing ${missing[*]} (log: $LOG_DIR/apt.log)"
+    if ! { as_root apt-get update -q && as_root apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+        >"$LOG_DIR/apt.log" 2>&1; then
+        tail -n 30 "$LOG_DIR/apt.log"
+        return 1
+    fi
+}
+
+setup_python() {
+    local stamp
+    stamp="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $(python3 --version 2>&1)"
+    if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.requirements-stamp" 2>/dev/null)" = "$stamp" ]; then
+        echo "python venv: up to date ($VENV)"
+        return 0
+    fi
+    echo "python venv: installing $REQUIREMENTS into $VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || return 1
+    "$VENV/bin/python" -m pip install -q -r "$REQUIREMENTS" || return 1
+    echo "$stamp" >"$VENV/.requirements-stamp"
+}
+
+setup_node() {
+    local stamp
+    stamp="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1) $(node --version 2>&1)"
+    if [ "$(cat "$NODE_DIR/node_modules/.lock-stamp" 2>/dev/null)" = "$stamp" ]; then
+        echo "npm packages: up to date ($NODE_DIR/node_modules)"
+        return 0
+    fi
+    echo "npm packages: npm ci in $NODE_DIR"
+    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    echo "$stamp" >"$NODE_DIR/node_modules/.lock-stamp"
+}
+
+section "setup"
+setup_rc=0
+setup_system || setup_rc=1
+setup_python || setup_rc=1
+setup_node || setup_rc=1
+record "setup" "$setup_rc" "system packages, python venv, npm packages"
+
+# ---- runners ----------------------------------------------------------------------
+
+# run_logged NAME LOGFILE CMD...: run, tee to a log, return the command's exit code.
+run_logged() {
+    local log="$2"
+    shift 2
+    "$@" 2>&1 | tee "$log"
+    return "${PIPESTATUS[0]}"
+}
+
+section "cargo build --workspace --all-targets"
+run_logged build "$LOG_DIR/cargo-build.log" cargo build --workspace --all-targets
+rc=$?
+record "cargo build" "$rc" "$(grep -E '^\s*(Finished|error)' "$LOG_DIR/cargo-build.log" | tail -n 1 | sed 's/^ *//')"
+
+if cargo nextest --version >/dev/null 2>&1; then
+    section "cargo nextest run --workspace"
+    run_logged nextest "$LOG_DIR/rust-tests.log" cargo nextest run --workspace --no-fail-fast
+    rc=$?
+    record "rust tests (nextest)" "$rc" "$(grep -E '^\s*Summary' "$LOG_DIR/rust-tests.log" | tail -n 1 | sed 's/^ *//')"
+else
+    section "cargo test --workspace (nextest not installed)"
+    run_logged cargotest "$LOG_DIR/rust-tests.log" cargo test --workspace --no-fail-fast
+    rc=$?
+    record "rust tests (cargo test)" "$rc" "$(grep -E '^test result:' "$LOG_DIR/rust-tests.log" | tail -n 1)"
+fi
+
+# run_pytest NAME LOG ARGS...: pytest exit 5 means it collected and ran nothing: a failure.
+run_pytest() {
+    local name="$1" log="$2" rc reason=""
+    shift 2
+    section "pytest: $name"
+    if [ ! -x "$VENV/bin/python" ]; then
+        record "$name" 1 "" "no python venv"
+        return
+    fi
+    run_logged "$name" "$log" timeout --kill-after=30 25m "$VENV/bin/python" -m pytest "$@"
+    rc=$?
+    [ "$rc" -eq 5 ] && reason="ran no tests"
+    [ "$rc" -eq 124 ] && reason="timed out"
+    local closing
+    closing="$(grep -E '^=+ .* in [0-9.]+s' "$log" | tail -n 1 | sed -E 's/^=+ //; s/ =+$//')"
+    [ -n "$closing" ] || closing="$(grep -v '^\s*$' "$log" | tail -n 1)"
+    record "$name" "$rc" "$closing" "$reason"
+}
+
+echo
+echo "CORRAL_BIN=$CORRAL_BIN"
+run_pytest "interop: kazoo, zkCli" "$LOG_DIR/interop.log" tests/interop \
+    --ignore=tests/interop/test_c_client.py --ignore=tests/interop/test_node_client.py
+run_pytest "interop: C client" "$LOG_DIR/c-client.log" tests/interop/test_c_client.py
+run_pytest "interop: node client" "$LOG_DIR/node-client.log" tests/interop/test_node_client.py
+run_pytest "differential + golden replay" "$LOG_DIR/differential.log" tests/differential
+run_pytest "crash (kill -9 cycles)" "$LOG_DIR/crash.log" tests/crash -s
+
+# ---- summary ----------------------------------------------------------------------
+
+section "summary"
+for i in "${!RUNNERS[@]}"; do
+    printf '%-26s %-28s %s\n' "${RUNNERS[$i]}" "${RESULTS[$i]}" "${LINES[$i]}"
+done
+if [ "$FAILURES" -eq 0 ]; then
+    echo "run-all: every runner passed (logs in $LOG_DIR)"
+    exit 0
+fi
+echo "run-all: $FAILURES runner(s) FAILED (logs in $LOG_DIR)"
+exit 1
