@@ -125,9 +125,11 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string where null reads as empty (paths: ZooKeeper then rejects the empty path).
+    /// A string that must not be null (paths, names): null is a decode error,
+    /// which ZooKeeper answers with MarshallingError.
     pub fn ustring(&mut self) -> Result<String, DecodeError> {
-        Ok(self.ustring_opt()?.unwrap_or_default())
+        let offset = self.pos;
+        self.ustring_opt()?.ok_or(DecodeError::UnexpectedNull { offset })
     }
 
     /// A vector; null reads as `None`.

@@ -251,10 +251,6 @@ fn prep_sub_op(node: &Node, op: i32, req: Request) -> Result<WriteOp, Code> {
 }
 
 async fn multi(node: &Arc<Node>, conn: &Conn, xid: i32, ops: Vec<(i32, Request)>) -> Outcome {
-    if ops.is_empty() {
-        // An empty multi is answered at once and consumes no zxid.
-        return Outcome::one(reply_frame(xid, node.zxid(), Code::Ok, Some(&Response::Multi(vec![]))));
-    }
     if ops.iter().any(|(op, _)| matches!(op, 4 | 8)) {
         // Reads and writes may not be mixed: the whole request fails.
         return propose_reply(node, xid, TxnOp::Error { code: Code::MarshallingError }, |_| None).await;
@@ -382,7 +378,7 @@ fn read_op(node: &Arc<Node>, conn: &Conn, xid: i32, op: OpCode, req: Request) ->
                     Err(c) => (c, None),
                 }
             }
-            None => (Code::BadArguments, None),
+            None => (Code::MarshallingError, None),
         },
         Request::Watches { path, watcher_type } => match WatcherType::from_i32(watcher_type) {
             Some(t) => {
@@ -390,7 +386,7 @@ fn read_op(node: &Arc<Node>, conn: &Conn, xid: i32, op: OpCode, req: Request) ->
                 let found = if op == OpCode::CheckWatches { reg.check(conn.id, &path, t) } else { reg.remove(conn.id, &path, t) };
                 (if found { Code::Ok } else { Code::NoWatcher }, Some(Response::Empty))
             }
-            None => (Code::BadArguments, None),
+            None => (Code::MarshallingError, None),
         },
         _ => (Code::MarshallingError, None),
     };
