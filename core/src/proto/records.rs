@@ -4,9 +4,10 @@
 use super::data::{Acl, Id, Stat};
 use super::jute::{DecodeError, Reader, Writer};
 
-/// Decodes an `Id`.
+/// Decodes an `Id`. Null parts read as empty: kazoo sends the `auth:` id
+/// of CREATOR_ALL_ACL as a null string, and ZooKeeper accepts it.
 pub fn read_id(r: &mut Reader<'_>) -> Result<Id, DecodeError> {
-    Ok(Id { scheme: r.ustring()?, id: r.ustring()? })
+    Ok(Id { scheme: r.ustring_opt()?.unwrap_or_default(), id: r.ustring_opt()?.unwrap_or_default() })
 }
 
 /// Encodes an `Id`.

@@ -162,8 +162,9 @@ fn summary(node: &Arc<Node>, out: &mut String, clients: bool) {
         for c in node.conns.lock().values() {
             let _ = writeln!(
                 out,
-                " /{}[1](queued=0,recved={},sent={})",
+                " /{}[1](queued={},recved={},sent={})",
                 c.peer,
+                c.queued.load(Relaxed),
                 c.stats.received.load(Relaxed),
                 c.stats.sent.load(Relaxed)
             );
@@ -229,8 +230,9 @@ fn cons(node: &Arc<Node>, out: &mut String) {
         let lop = OpCode::from_i32(s.last_op.load(Relaxed)).map(OpCode::short_name).unwrap_or("NA");
         let _ = writeln!(
             out,
-            " /{}[1](queued=0,recved={},sent={},sid=0x{:x},lop={},est={},to={},lcxid=0x{:x},lzxid=0x{:x},lresp={},llat={},minlat=0,avglat={},maxlat={})",
+            " /{}[1](queued={},recved={},sent={},sid=0x{:x},lop={},est={},to={},lcxid=0x{:x},lzxid=0x{:x},lresp={},llat={},minlat=0,avglat={},maxlat={})",
             c.peer,
+            c.queued.load(Relaxed),
             s.received.load(Relaxed),
             s.sent.load(Relaxed),
             c.session_id.load(Relaxed),

@@ -56,6 +56,7 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
         session_id: Default::default(),
         timeout_ms: Default::default(),
         established: SystemTime::now(),
+        queued: Default::default(),
         stats: Default::default(),
     });
     node.conns.lock().insert(conn_id, info.clone());
@@ -73,7 +74,7 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
         tx: tx.clone(),
     };
     if handshake(&node, &mut conn, &req).await {
-        read_loop(&node, &mut conn, &mut rd, &closed).await;
+        read_loop(&node, &mut conn, rd, &closed).await;
     }
     let _ = tx.send(Outbound::Close);
     let _ = writer.await;
@@ -155,18 +156,38 @@ fn send_connect_response(conn: &Conn, resp: &ConnectResponse) {
     let _ = conn.tx.send(Outbound::Frame(w.finish_frame()));
 }
 
-async fn read_loop(node: &Arc<Node>, conn: &mut Conn, rd: &mut BufReader<OwnedReadHalf>, closed: &Notify) {
+/// Reads frames ahead of processing into a queue of at most
+/// `outstanding_requests_per_connection_max` requests; when it is full the
+/// socket is not read (TCP backpressure), as ZooKeeper throttles a client
+/// with too many outstanding requests. Requests are processed one at a time
+/// in arrival order.
+async fn read_loop(node: &Arc<Node>, conn: &mut Conn, rd: BufReader<OwnedReadHalf>, closed: &Notify) {
+    let bound = node.config.outstanding_requests_per_connection_max.max(1) as usize;
+    let (queue_tx, mut queue) = mpsc::channel::<Vec<u8>>(bound);
+    let max = node.config.jute_maxbuffer_bytes as usize;
+    let reader = tokio::spawn(async move {
+        let mut rd = rd;
+        loop {
+            let mut head = [0u8; 4];
+            if rd.read_exact(&mut head).await.is_err() {
+                return;
+            }
+            let Some(payload) = read_payload(&mut rd, head, max).await else {
+                return;
+            };
+            if queue_tx.send(payload).await.is_err() {
+                return;
+            }
+        }
+    });
     let mut shutdown = node.shutdown_signal();
     loop {
-        let mut head = [0u8; 4];
-        tokio::select! {
-            r = rd.read_exact(&mut head) => if r.is_err() { return },
-            _ = closed.notified() => return,
-            _ = shutdown.changed() => return,
-        }
-        let Some(payload) = read_payload(rd, head, node.config.jute_maxbuffer_bytes as usize).await else {
-            return;
+        let payload = tokio::select! {
+            p = queue.recv() => match p { Some(p) => p, None => break },
+            _ = closed.notified() => break,
+            _ = shutdown.changed() => break,
         };
+        conn.info.queued.store(queue.len() as u64, Ordering::Relaxed);
         node.stats.received.fetch_add(1, Ordering::Relaxed);
         conn.info.stats.received.fetch_add(1, Ordering::Relaxed);
         node.sessions.touch(conn.session_id);
@@ -176,9 +197,10 @@ async fn read_loop(node: &Arc<Node>, conn: &mut Conn, rd: &mut BufReader<OwnedRe
             let _ = conn.tx.send(Outbound::Frame(frame));
         }
         if outcome.close {
-            return;
+            break;
         }
     }
+    reader.abort();
 }
 
 async fn write_loop(

@@ -32,6 +32,8 @@ pub struct ConnInfo {
     pub timeout_ms: AtomicU64,
     /// When the connection was accepted.
     pub established: SystemTime,
+    /// Requests read but not yet processed.
+    pub queued: AtomicU64,
     /// Counters.
     pub stats: Arc<ConnStats>,
 }

@@ -271,12 +271,10 @@ impl Wal {
                     idx.cache_cursor = *first;
                 }
             }
-            let mut expect = idx.next();
-            for (index, _) in &records {
+            for ((index, _), expect) in records.iter().zip(idx.next()..) {
                 if *index != expect {
                     return Err(StorageError::Invalid(format!("append of index {index}, but the next index is {expect}")));
                 }
-                expect += 1;
             }
             let start = idx.next();
             for (_, rec) in &records {
