@@ -4,6 +4,7 @@
 //! read in the order a request meets them:
 //!
 //! - [`proto`]: the ZooKeeper client wire protocol (jute codec, records, codes).
+//! - [`client`]: the async client (sessions across an ensemble, watches, states).
 //! - [`server`]: one server node — listener, connections, sessions, request pipeline, admin.
 //! - [`replication`]: consensus glue (openraft) — every write becomes a log entry.
 //! - [`storage`]: durable files — write-ahead log segments and snapshots.
@@ -11,6 +12,7 @@
 //! - [`tree`]: the data tree — znodes, Stat, paths, ACLs.
 //! - [`watch`]: the watch registry and notification fan-out.
 
+pub mod client;
 pub mod proto;
 pub mod replication;
 pub mod server;

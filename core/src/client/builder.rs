@@ -1,0 +1,129 @@
+//! Connect strings and the client builder (in the style of Curator's
+//! `CuratorFrameworkFactory.builder()`).
+
+use std::time::Duration;
+
+use super::error::{Error, Result};
+use super::Client;
+use crate::proto::Code;
+
+/// `host:port,host:port/chroot`, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectString {
+    /// `host:port` pairs, resolved again on every connect attempt.
+    pub hosts: Vec<String>,
+    /// Client-side root, e.g. `/app`; `None` for `/`.
+    pub chroot: Option<String>,
+}
+
+impl ConnectString {
+    /// Parses a ZooKeeper connect string; a host without a port gets 2181.
+    pub fn parse(s: &str) -> Result<ConnectString> {
+        let (hosts, chroot) = match s.find('/') {
+            Some(i) => (&s[..i], Some(&s[i..])),
+            None => (s, None),
+        };
+        let hosts: Vec<String> = hosts
+            .split(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+            .map(|h| {
+                let has_port = if h.starts_with('[') { h.contains("]:") } else { h.contains(':') };
+                if has_port {
+                    h.to_string()
+                } else {
+                    format!("{h}:2181")
+                }
+            })
+            .collect();
+        if hosts.is_empty() {
+            return Err(Error::new(Code::BadArguments));
+        }
+        let chroot = match chroot {
+            None | Some("/") => None,
+            Some(c) => {
+                if c.ends_with('/') || c.contains("//") {
+                    return Err(Error::at(Code::BadArguments, c));
+                }
+                Some(c.to_string())
+            }
+        };
+        Ok(ConnectString { hosts, chroot })
+    }
+}
+
+/// Options of a [`Client`]; build one with [`Client::builder`].
+#[derive(Clone, Debug)]
+pub struct ClientBuilder {
+    pub(crate) connect_string: String,
+    pub(crate) session_timeout: Duration,
+    pub(crate) connection_timeout: Option<Duration>,
+    pub(crate) auth: Vec<(String, Vec<u8>)>,
+    pub(crate) backoff_max: Duration,
+    pub(crate) read_only: bool,
+}
+
+impl ClientBuilder {
+    pub(crate) fn new(connect_string: &str) -> ClientBuilder {
+        ClientBuilder {
+            connect_string: connect_string.to_string(),
+            session_timeout: Duration::from_secs(10),
+            connection_timeout: None,
+            auth: Vec::new(),
+            backoff_max: Duration::from_secs(1),
+            read_only: false,
+        }
+    }
+
+    /// Requested session timeout (the server clamps it); default 10 s.
+    pub fn session_timeout(mut self, t: Duration) -> Self {
+        self.session_timeout = t;
+        self
+    }
+
+    /// How long the first connection may take before `connect` gives up;
+    /// default: the session timeout.
+    pub fn connection_timeout(mut self, t: Duration) -> Self {
+        self.connection_timeout = Some(t);
+        self
+    }
+
+    /// Authenticates every connection with `scheme` (e.g. `digest`, `user:password`).
+    pub fn auth(mut self, scheme: &str, auth: &[u8]) -> Self {
+        self.auth.push((scheme.to_string(), auth.to_vec()));
+        self
+    }
+
+    /// Longest pause between reconnect attempts (jittered exponential backoff); default 1 s.
+    pub fn backoff_max(mut self, t: Duration) -> Self {
+        self.backoff_max = t;
+        self
+    }
+
+    /// Accept read-only servers (ZooKeeper's `canBeReadOnly`).
+    pub fn read_only(mut self, yes: bool) -> Self {
+        self.read_only = yes;
+        self
+    }
+
+    /// Connects and waits until a session is established.
+    pub async fn connect(self) -> Result<Client> {
+        Client::start(self).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_strings() {
+        let c = ConnectString::parse("a:1,b,127.0.0.1:3/app/x").unwrap();
+        assert_eq!(c.hosts, vec!["a:1", "b:2181", "127.0.0.1:3"]);
+        assert_eq!(c.chroot.as_deref(), Some("/app/x"));
+        assert_eq!(ConnectString::parse("h:1/").unwrap().chroot, None);
+        assert!(ConnectString::parse("").is_err());
+        assert!(ConnectString::parse("h:1/app/").is_err());
+        assert_eq!(ConnectString::parse("[::1]:2182").unwrap().hosts, vec!["[::1]:2182"]);
+    }
+}
