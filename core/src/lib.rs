@@ -11,12 +11,18 @@
 //! - [`txn`]: the replicated commands and how each one applies to the tree.
 //! - [`tree`]: the data tree — znodes, Stat, paths, ACLs.
 //! - [`watch`]: the watch registry and notification fan-out.
+//! - [`recipes`]: locks, elections, barriers, queues, counters, caches, groups, discovery.
+//! - [`EmbeddedServer`]: an in-process server for tests and embedding.
 
 pub mod client;
+mod embedded;
 pub mod proto;
+pub mod recipes;
 pub mod replication;
 pub mod server;
 pub mod storage;
 pub mod tree;
 pub mod txn;
 pub mod watch;
+
+pub use embedded::EmbeddedServer;
