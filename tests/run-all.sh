@@ -131,6 +131,11 @@ else
     record "rust tests (cargo test)" "$rc" "$(grep -E '^test result:' "$LOG_DIR/rust-tests.log" | tail -n 1)"
 fi
 
+section "cargo test --doc (doc examples; nextest does not run them)"
+run_logged doctests "$LOG_DIR/doc-tests.log" cargo test --workspace --doc
+rc=$?
+record "rust doc tests" "$rc" "$(grep -E '^test result:' "$LOG_DIR/doc-tests.log" | tail -n 1)"
+
 # run_pytest NAME LOG ARGS...: pytest exit 5 means it collected and ran nothing: a failure.
 run_pytest() {
     local name="$1" log="$2" rc reason=""
