@@ -281,3 +281,28 @@ async fn per_address_connection_limit() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ttl_nodes_switched_off_are_unimplemented() {
+    let srv = common::start_with(|c| c.extended_types_enabled = false).await;
+    let addr = srv.addr;
+    tokio::task::spawn_blocking(move || {
+        let mut c = Raw::session(addr);
+        let ttl = Request::Create(corral::proto::CreateRequest {
+            path: "/ttl".into(),
+            data: Some(b"x".to_vec()),
+            acl: Acl::open_unsafe(),
+            flags: 5,
+            ttl_ms: Some(1000),
+        });
+        let (before, _) = c.call(3, &Request::Exists { path: "/".into(), watch: false });
+        let (h, _) = c.call(21, &ttl);
+        assert_eq!(h.err, Code::Unimplemented.as_i32());
+        assert_eq!(h.zxid, before.zxid + 1, "a refused write consumes one zxid, as in ZooKeeper");
+        assert_eq!(c.call(3, &Request::Exists { path: "/ttl".into(), watch: false }).0.err, Code::NoNode.as_i32());
+        // Other node kinds are unaffected.
+        assert_eq!(c.call(1, &create("/plain", 0)).0.err, 0);
+    })
+    .await
+    .unwrap();
+}
