@@ -1,10 +1,14 @@
 //! The `corral` binary: `corral server` runs one server node from a `zoo.cfg`
-//! (flags override the file), `corral version` prints the version.
+//! (flags override the file), `corral version` prints the version, and
+//! `corral bench` (Linux) measures corral against Apache ZooKeeper.
 //!
 //! Thin by design: configuration lives in `corral::server::config`, the
 //! server in `corral::server`. This file parses arguments, sets up logging,
 //! the runtime and the shutdown signals, and maps errors to exit codes
 //! (2 = bad configuration, 1 = the server failed).
+
+#[cfg(target_os = "linux")]
+mod bench;
 
 use std::future::Future;
 use std::io::IsTerminal as _;
@@ -36,6 +40,9 @@ enum Command {
     Server(ServerArgs),
     /// Print the version and exit.
     Version,
+    /// Measure corral and Apache ZooKeeper side by side: start-up, memory, throughput.
+    #[cfg(target_os = "linux")]
+    Bench(bench::BenchArgs),
 }
 
 /// `corral server` flags; each overrides the matching `zoo.cfg` key.
@@ -93,6 +100,8 @@ fn main() -> ExitCode {
             init_logging();
             server(&args)
         }
+        #[cfg(target_os = "linux")]
+        Command::Bench(args) => bench::run(&args),
     }
 }
 
