@@ -6,3 +6,4 @@
 //! May use: `client` (public API), `proto` data types. Nothing else.
 
 pub mod util;
+pub mod election;

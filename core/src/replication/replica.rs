@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use openraft::error::{ClientWriteError, Fatal, RaftError};
+use openraft::error::{ClientWriteError, Fatal};
 use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::{oneshot, watch};
@@ -126,21 +126,40 @@ impl<SM: StateMachine> Replica<SM> {
 
     /// Appends the command, waits until committed (on disk, fsynced) and applied; returns (index, output).
     pub async fn propose(&self, cmd: SM::Command) -> Result<(u64, SM::Output), ReplicationError> {
+        self.submit(cmd).await?.await
+    }
+
+    /// Hands the command to the log and returns once it is queued, with a
+    /// future for its outcome. Commands submitted one after another are
+    /// logged in that order, and a batch of them shares one fsync: this is
+    /// how a connection pipelines its writes.
+    pub async fn submit(
+        &self,
+        cmd: SM::Command,
+    ) -> Result<impl std::future::Future<Output = Result<(u64, SM::Output), ReplicationError>> + Send + 'static, ReplicationError>
+    {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(ReplicationError::ShutDown);
         }
         let bytes = encode(&cmd).map_err(|e| ReplicationError::Codec(format!("command: {e}")))?;
-        let resp = match self.raft.client_write(Blob(bytes)).await {
-            Ok(resp) => resp,
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                return Err(ReplicationError::NotLeader { leader: f.leader_id })
-            }
-            Err(RaftError::APIError(e)) => return Err(ReplicationError::Raft(e.to_string())),
-            Err(RaftError::Fatal(Fatal::Stopped)) => return Err(ReplicationError::ShutDown),
-            Err(RaftError::Fatal(e)) => return Err(ReplicationError::Raft(e.to_string())),
+        let rx = match self.raft.client_write_ff(Blob(bytes)).await {
+            Ok(rx) => rx,
+            Err(Fatal::Stopped) => return Err(ReplicationError::ShutDown),
+            Err(e) => return Err(ReplicationError::Raft(e.to_string())),
         };
-        let output = decode(&resp.data.0).map_err(|e| ReplicationError::Codec(format!("output: {e}")))?;
-        Ok((resp.log_id.index, output))
+        Ok(async move {
+            let resp = match rx.await {
+                Err(_) => return Err(ReplicationError::ShutDown),
+                Ok(Ok(resp)) => resp,
+                Ok(Err(ClientWriteError::ForwardToLeader(f))) => {
+                    return Err(ReplicationError::NotLeader { leader: f.leader_id })
+                }
+                Ok(Err(e)) => return Err(ReplicationError::Raft(e.to_string())),
+            };
+            let output: SM::Output =
+                decode(&resp.data.0).map_err(|e| ReplicationError::Codec(format!("output: {e}")))?;
+            Ok((resp.log_id.index, output))
+        })
     }
 
     /// Whether this node is currently the leader (proposals are accepted).

@@ -4,6 +4,7 @@
 //! owns the socket's write half; replies and watch notifications share its
 //! queue, so a notification queued by apply precedes the reply that follows.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,9 +14,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinHandle;
 
 use super::admin;
-use super::handler::{self, Conn};
+use super::handler::{self, Conn, Handled, Outcome};
 use super::node::{ConnInfo, Node};
 use super::sm::Outbound;
 use crate::proto::{ConnectRequest, ConnectResponse, Id, Reader, Writer};
@@ -181,9 +183,18 @@ async fn read_loop(node: &Arc<Node>, conn: &mut Conn, rd: BufReader<OwnedReadHal
         }
     });
     let mut shutdown = node.shutdown_signal();
-    loop {
+    // Writes queued in the log whose replies are not sent yet, in request order.
+    let mut in_flight: VecDeque<JoinHandle<Outcome>> = VecDeque::new();
+    'requests: loop {
         let payload = tokio::select! {
-            p = queue.recv() => match p { Some(p) => p, None => break },
+            p = queue.recv(), if in_flight.len() < bound => match p { Some(p) => p, None => break },
+            done = async { in_flight.front_mut().expect("guarded by the condition").await }, if !in_flight.is_empty() => {
+                in_flight.pop_front();
+                if !send_outcome(node, conn, done.unwrap_or_else(|_| Outcome { frames: vec![], close: true })) {
+                    break;
+                }
+                continue;
+            }
             _ = closed.notified() => break,
             _ = shutdown.changed() => break,
         };
@@ -191,16 +202,42 @@ async fn read_loop(node: &Arc<Node>, conn: &mut Conn, rd: BufReader<OwnedReadHal
         node.stats.received.fetch_add(1, Ordering::Relaxed);
         conn.info.stats.received.fetch_add(1, Ordering::Relaxed);
         node.sessions.touch(conn.session_id);
-        let outcome = handler::handle(node, conn, &payload).await;
-        for frame in outcome.frames {
-            node.stats.sent.fetch_add(1, Ordering::Relaxed);
-            let _ = conn.tx.send(Outbound::Frame(frame));
+        if !handler::is_pipelined_write(&payload) {
+            // Reads and session requests see every earlier write of the
+            // session applied, and their replies follow those writes'.
+            while let Some(h) = in_flight.pop_front() {
+                if !send_outcome(node, conn, h.await.unwrap_or_else(|_| Outcome { frames: vec![], close: true })) {
+                    break 'requests;
+                }
+            }
         }
-        if outcome.close {
-            break;
+        match handler::handle(node, conn, &payload).await {
+            Handled::Now(outcome) => {
+                if !send_outcome(node, conn, outcome) {
+                    break;
+                }
+            }
+            Handled::Later(fut) => in_flight.push_back(tokio::spawn(fut)),
+        }
+    }
+    // Replies of writes already in the log still go out, in order.
+    while let Some(h) = in_flight.pop_front() {
+        if let Ok(outcome) = h.await {
+            if !send_outcome(node, conn, outcome) {
+                break;
+            }
         }
     }
     reader.abort();
+}
+
+/// Queues an outcome's frames; false when the connection must close.
+fn send_outcome(node: &Node, conn: &Conn, outcome: Outcome) -> bool {
+    for frame in outcome.frames {
+        node.stats.sent.fetch_add(1, Ordering::Relaxed);
+        let _ = conn.tx.send(Outbound::Frame(frame));
+    }
+    !outcome.close
 }
 
 async fn write_loop(

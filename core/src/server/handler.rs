@@ -47,6 +47,31 @@ pub struct Outcome {
     pub close: bool,
 }
 
+/// A request's answer: ready now, or a write already queued in the log whose
+/// reply follows once it is applied (so a connection's writes share fsyncs).
+pub enum Handled {
+    /// The reply frames.
+    Now(Outcome),
+    /// Resolves to the reply frames when the write is applied.
+    Later(std::pin::Pin<Box<dyn std::future::Future<Output = Outcome> + Send>>),
+}
+
+impl From<Outcome> for Handled {
+    fn from(o: Outcome) -> Handled {
+        Handled::Now(o)
+    }
+}
+
+/// Whether a request frame is a write that may be pipelined behind earlier
+/// writes of the connection; anything else waits for them to be applied.
+pub fn is_pipelined_write(payload: &[u8]) -> bool {
+    let mut r = Reader::new(payload);
+    match RequestHeader::decode(&mut r).ok().and_then(|h| OpCode::from_i32(h.op)) {
+        Some(op) => is_write(op),
+        None => false,
+    }
+}
+
 impl Outcome {
     fn one(frame: Vec<u8>) -> Outcome {
         Outcome { frames: vec![frame], close: false }
@@ -70,11 +95,11 @@ pub fn reply_frame(xid: i32, zxid: i64, code: Code, body: Option<&Response>) -> 
 }
 
 /// Handles one request frame (header + body).
-pub async fn handle(node: &Arc<Node>, conn: &mut Conn, payload: &[u8]) -> Outcome {
+pub async fn handle(node: &Arc<Node>, conn: &mut Conn, payload: &[u8]) -> Handled {
     let started = Instant::now();
     let mut r = Reader::with_limit(payload, node.config.jute_maxbuffer_bytes as usize * 2);
     let Ok(h) = RequestHeader::decode(&mut r) else {
-        return Outcome::closing(None);
+        return Outcome::closing(None).into();
     };
     conn.info.stats.last_cxid.store(h.xid as u32 as u64, Ordering::Relaxed);
     conn.info.stats.last_op.store(h.op, Ordering::Relaxed);
@@ -82,34 +107,51 @@ pub async fn handle(node: &Arc<Node>, conn: &mut Conn, payload: &[u8]) -> Outcom
         // A top-level check and the server-internal ops are not client
         // requests: answered like an unknown opcode (3.8.5+/3.9.3+).
         Some(OpCode::Check | OpCode::Notification | OpCode::CreateSession | OpCode::Error) | None => {
-            return Outcome::closing(Some(reply_frame(h.xid, -1, Code::Unimplemented, None)));
+            return Outcome::closing(Some(reply_frame(h.xid, -1, Code::Unimplemented, None))).into();
         }
         Some(op) => op,
     };
     node.stats.outstanding.fetch_add(1, Ordering::Relaxed);
-    let out = match Request::decode(h.op, &mut r) {
+    let handled = match Request::decode(h.op, &mut r) {
         Ok(req) => dispatch(node, conn, h.xid, op, req).await,
         Err(e) => {
             tracing::debug!(peer = %conn.peer, op = h.op, error = %e, "undecodable request body");
             if is_write(op) {
                 // A failed write consumes a zxid, as ZooKeeper's error txn does.
-                propose_reply(node, h.xid, TxnOp::Error { code: Code::MarshallingError }, |_| None).await
+                submit_reply(node, h.xid, TxnOp::Error { code: Code::MarshallingError }, |_| None).await
             } else {
-                Outcome::one(reply_frame(h.xid, node.zxid(), Code::MarshallingError, None))
+                Outcome::one(reply_frame(h.xid, node.zxid(), Code::MarshallingError, None)).into()
             }
         }
     };
+    match handled {
+        Handled::Now(out) => {
+            record(node, &conn.info, started);
+            Handled::Now(out)
+        }
+        Handled::Later(fut) => {
+            let (node, info) = (node.clone(), conn.info.clone());
+            Handled::Later(Box::pin(async move {
+                let out = fut.await;
+                record(&node, &info, started);
+                out
+            }))
+        }
+    }
+}
+
+/// Counts a finished request in the server and connection statistics.
+fn record(node: &Node, info: &ConnInfo, started: Instant) {
     node.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
     let us = started.elapsed().as_micros() as u64;
     node.stats.record_latency(us);
-    let s = &conn.info.stats;
+    let s = &info.stats;
     s.count.fetch_add(1, Ordering::Relaxed);
     s.last_latency_ms.store(us / 1000, Ordering::Relaxed);
     s.latency_sum_ms.fetch_add(us / 1000, Ordering::Relaxed);
     s.latency_max_ms.fetch_max(us / 1000, Ordering::Relaxed);
     s.last_zxid.store(node.zxid() as u64, Ordering::Relaxed);
     s.last_response_ms.store(super::node::now_ms() as u64, Ordering::Relaxed);
-    out
 }
 
 fn is_write(op: OpCode) -> bool {
@@ -121,42 +163,49 @@ fn caller(conn: &Conn) -> Caller {
     Caller { session_id: conn.session_id, ids: conn.ids.clone() }
 }
 
-/// Proposes `op` and answers with the code the apply produced; `body` maps
-/// a successful result to the response body.
-async fn propose_reply(
+/// Queues `op` in the log and answers, once it is applied, with the code the
+/// apply produced; `body` maps a successful result to the response body.
+async fn submit_reply(
     node: &Arc<Node>,
     xid: i32,
     op: TxnOp,
-    body: impl FnOnce(TxnResult) -> Option<Response>,
-) -> Outcome {
-    match node.propose(op).await {
-        Ok((zxid, result)) => {
-            let code = match &result {
-                TxnResult::Write(Err(c)) | TxnResult::Error(c) => *c,
-                _ => Code::Ok,
-            };
-            let b = if code == Code::Ok { body(result) } else { None };
-            Outcome::one(reply_frame(xid, zxid, code, b.as_ref()))
-        }
-        Err(e) => {
-            // The log is unusable (shutting down, disk failure): the client
-            // sees a disconnect and retries elsewhere or later.
-            tracing::error!(error = %e, "proposal failed; closing connection");
-            Outcome::closing(None)
-        }
+    body: impl FnOnce(TxnResult) -> Option<Response> + Send + 'static,
+) -> Handled {
+    match node.submit(op).await {
+        Ok(applied) => Handled::Later(Box::pin(async move {
+            match applied.await {
+                Ok((zxid, result)) => {
+                    let code = match &result {
+                        TxnResult::Write(Err(c)) | TxnResult::Error(c) => *c,
+                        _ => Code::Ok,
+                    };
+                    let b = if code == Code::Ok { body(result) } else { None };
+                    Outcome::one(reply_frame(xid, zxid as i64, code, b.as_ref()))
+                }
+                Err(e) => log_failed(e),
+            }
+        })),
+        Err(e) => log_failed(e).into(),
     }
 }
 
-async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: Request) -> Outcome {
+/// The log is unusable (shutting down, disk failure): the client sees a
+/// disconnect and retries elsewhere or later.
+fn log_failed(e: crate::replication::ReplicationError) -> Outcome {
+    tracing::error!(error = %e, "proposal failed; closing connection");
+    Outcome::closing(None)
+}
+
+async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: Request) -> Handled {
     let zxid = || node.zxid();
     match req {
-        Request::Ping => Outcome::one(reply_frame(crate::proto::xid::PING, zxid(), Code::Ok, None)),
+        Request::Ping => Outcome::one(reply_frame(crate::proto::xid::PING, zxid(), Code::Ok, None)).into(),
         Request::Create(c) => {
             let write = match prep_create(node, op, c) {
                 Ok(w) => TxnOp::Write { caller: caller(conn), op: w },
                 Err(code) => TxnOp::Error { code },
             };
-            propose_reply(node, xid, write, |r| match r {
+            submit_reply(node, xid, write, move |r| match r {
                 TxnResult::Write(Ok(WriteResult::Created { path, stat })) => Some(if op == OpCode::Create {
                     Response::Create { path }
                 } else {
@@ -168,39 +217,39 @@ async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: 
         }
         Request::Delete { path, version } => {
             let w = TxnOp::Write { caller: caller(conn), op: WriteOp::Delete { path, version } };
-            propose_reply(node, xid, w, |_| Some(Response::Empty)).await
+            submit_reply(node, xid, w, |_| Some(Response::Empty)).await
         }
         Request::SetData { path, data, version } => {
             let w = TxnOp::Write { caller: caller(conn), op: WriteOp::SetData { path, data, version } };
-            propose_reply(node, xid, w, stat_body).await
+            submit_reply(node, xid, w, stat_body).await
         }
         Request::SetAcl { path, acl, version } => {
             let w = TxnOp::Write { caller: caller(conn), op: WriteOp::SetAcl { path, acl: acl.unwrap_or_default(), version } };
-            propose_reply(node, xid, w, stat_body).await
+            submit_reply(node, xid, w, stat_body).await
         }
         Request::Multi(ops) if op == OpCode::Multi => multi(node, conn, xid, ops).await,
-        Request::Multi(ops) => multi_read(node, conn, xid, ops),
+        Request::Multi(ops) => multi_read(node, conn, xid, ops).into(),
         Request::Reconfig { .. } => {
             let code = if node.config.reconfig_enabled { Code::Unimplemented } else { Code::ReconfigDisabled };
-            propose_reply(node, xid, TxnOp::Error { code }, |_| None).await
+            submit_reply(node, xid, TxnOp::Error { code }, |_| None).await
         }
         Request::Empty if op == OpCode::CloseSession => {
             // Detach first so the close does not cut this connection before its reply.
             node.sessions.detach(conn.session_id, conn.id);
-            close_session_reply(node, conn, xid).await
+            close_session_reply(node, conn, xid).await.into()
         }
         Request::Empty => {
             let infos = who_am_i(&conn.ids);
-            Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::WhoAmI(infos))))
+            Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::WhoAmI(infos)))).into()
         }
-        Request::Auth { scheme, auth, .. } => authenticate(node, conn, xid, &scheme, &auth),
+        Request::Auth { scheme, auth, .. } => authenticate(node, conn, xid, &scheme, &auth).into(),
         Request::Sasl { .. } => {
             // SASL is not configured: answered like a server without it (null token).
-            Outcome::one(reply_frame(xid, 0, Code::Ok, Some(&Response::Sasl { token: None })))
+            Outcome::one(reply_frame(xid, 0, Code::Ok, Some(&Response::Sasl { token: None }))).into()
         }
-        Request::Sync { path } => Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::Sync { path }))),
-        Request::SetWatches(sw) => set_watches(node, conn, xid, sw),
-        read => Outcome::one(read_op(node, conn, xid, op, read)),
+        Request::Sync { path } => Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::Sync { path }))).into(),
+        Request::SetWatches(sw) => set_watches(node, conn, xid, sw).into(),
+        read => Outcome::one(read_op(node, conn, xid, op, read)).into(),
     }
 }
 
@@ -250,10 +299,10 @@ fn prep_sub_op(node: &Node, op: i32, req: Request) -> Result<WriteOp, Code> {
     }
 }
 
-async fn multi(node: &Arc<Node>, conn: &Conn, xid: i32, ops: Vec<(i32, Request)>) -> Outcome {
+async fn multi(node: &Arc<Node>, conn: &Conn, xid: i32, ops: Vec<(i32, Request)>) -> Handled {
     if ops.iter().any(|(op, _)| matches!(op, 4 | 8)) {
         // Reads and writes may not be mixed: the whole request fails.
-        return propose_reply(node, xid, TxnOp::Error { code: Code::MarshallingError }, |_| None).await;
+        return submit_reply(node, xid, TxnOp::Error { code: Code::MarshallingError }, |_| None).await;
     }
     let kinds: Vec<i32> = ops.iter().map(|(op, _)| *op).collect();
     let mut write_ops = Vec::with_capacity(ops.len());
@@ -264,30 +313,28 @@ async fn multi(node: &Arc<Node>, conn: &Conn, xid: i32, ops: Vec<(i32, Request)>
         });
     }
     let txn = TxnOp::Multi { caller: caller(conn), ops: write_ops };
-    match node.propose(txn).await {
-        Ok((zxid, TxnResult::Multi(res))) => {
-            let results = match res {
-                Ok(results) => kinds
-                    .iter()
-                    .zip(results)
-                    .map(|(kind, r)| match r {
-                        WriteResult::Created { path, .. } if *kind == 1 => MultiResult::Create { path },
-                        WriteResult::Created { path, stat } => MultiResult::Create2 { path, stat },
-                        WriteResult::Deleted => MultiResult::Delete,
-                        WriteResult::SetData(stat) | WriteResult::SetAcl(stat) => MultiResult::SetData { stat },
-                        WriteResult::Checked => MultiResult::Check,
-                    })
-                    .collect(),
-                Err(codes) => codes.into_iter().map(|c| MultiResult::Error { err: c.as_i32() }).collect(),
-            };
-            Outcome::one(reply_frame(xid, zxid, Code::Ok, Some(&Response::Multi(results))))
-        }
-        Ok((zxid, TxnResult::Error(code))) => Outcome::one(reply_frame(xid, zxid, code, None)),
-        Ok((zxid, _)) => Outcome::one(reply_frame(xid, zxid, Code::SystemError, None)),
-        Err(e) => {
-            tracing::error!(error = %e, "proposal failed; closing connection");
-            Outcome::closing(None)
-        }
+    submit_reply(node, xid, txn, move |r| match r {
+        TxnResult::Multi(res) => Some(Response::Multi(multi_results(&kinds, res))),
+        _ => None,
+    })
+    .await
+}
+
+/// Wire results of a multi: per sub-op results, or every sub-op's code.
+fn multi_results(kinds: &[i32], res: Result<Vec<WriteResult>, Vec<Code>>) -> Vec<MultiResult> {
+    match res {
+        Ok(results) => kinds
+            .iter()
+            .zip(results)
+            .map(|(kind, r)| match r {
+                WriteResult::Created { path, .. } if *kind == 1 => MultiResult::Create { path },
+                WriteResult::Created { path, stat } => MultiResult::Create2 { path, stat },
+                WriteResult::Deleted => MultiResult::Delete,
+                WriteResult::SetData(stat) | WriteResult::SetAcl(stat) => MultiResult::SetData { stat },
+                WriteResult::Checked => MultiResult::Check,
+            })
+            .collect(),
+        Err(codes) => codes.into_iter().map(|c| MultiResult::Error { err: c.as_i32() }).collect(),
     }
 }
 

@@ -188,6 +188,16 @@ impl Node {
         self.conns.lock().values().filter(|c| c.peer.ip() == ip).count()
     }
 
+    /// Queues a command in the log (in call order) and returns a future for
+    /// its outcome.
+    pub async fn submit(
+        &self,
+        op: TxnOp,
+    ) -> Result<impl std::future::Future<Output = Result<(u64, TxnResult), ReplicationError>> + Send + 'static, ReplicationError>
+    {
+        self.replica.submit(Txn { time_ms: now_ms(), op }).await
+    }
+
     /// Ends a session through the log and closes its connection.
     pub async fn close_session(&self, session_id: i64) -> Result<i64, ReplicationError> {
         let (zxid, _) = self.propose(TxnOp::CloseSession { session_id }).await?;
