@@ -3,8 +3,8 @@
 //! it keeps).
 //!
 //! Every contender creates an ephemeral-sequential node
-//! `<path>/_c_<uuid>-lock-<seq>` (Curator's protected `lock-` naming, so Curator
-//! `LeaderSelector`s and kazoo-free tools see the same queue) holding its
+//! `<path>/_c_<uuid>-lock-<seq>` (Curator's protected `lock-` naming, so
+//! Curator `LeaderSelector`s can join the same election) holding its
 //! identifier; the lowest sequence leads. Each contender watches only the node
 //! just ahead of it, so a change wakes one process, not the herd.
 //!
@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, oneshot, watch};
 
-use super::util::{protected_create, protected_prefix, retry, sort_by_sequence, sequence_of, uuid, wait_connected};
+use super::util::{protected_create, protected_prefix, retry, sequence_of, sort_by_sequence, uuid, wait_connected};
 use crate::client::{Client, Error, KeeperState, OneshotWatch, Result, State, WatchedEvent};
 use crate::proto::{Code, CreateMode, EventType};
 
@@ -153,8 +153,8 @@ impl LeaderElection {
     }
 
     /// Joins the election, waits to lead, calls `lead` while leading and
-    /// relinquishes leadership when it returns (requeueing with
-    /// `auto_requeue`). Returns the last callback's output, or `None` when
+    /// relinquishes leadership when it returns — deletes the node, after a
+    /// reconnect if need be — then requeues with `auto_requeue`. Returns the last callback's output, or `None` when
     /// cancelled before leading. Losing the session while queued just queues
     /// again; the error is returned only for failures a retry cannot fix
     /// (the client closed, no permission, ...).
@@ -163,7 +163,9 @@ impl LeaderElection {
         F: FnMut(Leadership) -> Fut,
         Fut: Future<Output = T>,
     {
-        let mut cancel = self.cancel.subscribe();
+        let rx = self.cancel.subscribe();
+        let start = *rx.borrow();
+        let mut cancel = CancelView { rx, start };
         let mut last = None;
         loop {
             let me = match self.acquire(&mut cancel).await? {
@@ -173,7 +175,7 @@ impl LeaderElection {
             let out = self.lead(&me, &mut lead, &mut cancel).await;
             let _ = delete_node(&self.client, &me.path).await;
             last = Some(out);
-            if !self.auto_requeue || cancel.has_changed().unwrap_or(true) {
+            if !self.auto_requeue || cancel.is_set() {
                 return Ok(last);
             }
         }
@@ -205,15 +207,15 @@ impl LeaderElection {
     }
 
     /// Queues up and waits until first; `None` when cancelled.
-    async fn acquire(&self, cancel: &mut watch::Receiver<u64>) -> Result<Option<Contender>> {
+    async fn acquire(&self, cancel: &mut CancelView) -> Result<Option<Contender>> {
         let mut me: Option<Contender> = None;
         let result = loop {
-            if cancel.has_changed().unwrap_or(true) {
+            if cancel.is_set() {
                 break Ok(None);
             }
             tokio::select! {
                 r = until_connected(&self.client) => if let Err(e) = r { break Err(e) },
-                _ = cancel.changed() => break Ok(None),
+                _ = cancel.wait() => break Ok(None),
             }
             if let Some(stale) = me.take_if(|c| c.owner != self.client.session_id()) {
                 // Its session is gone; the server deletes it soon, we do at once.
@@ -254,7 +256,7 @@ impl LeaderElection {
             };
             tokio::select! {
                 _ = w => {}
-                _ = cancel.changed() => {}
+                _ = cancel.wait() => {}
             }
         };
         if !matches!(result, Ok(Some(_))) {
@@ -266,7 +268,7 @@ impl LeaderElection {
     }
 
     /// Runs the callback beside a monitor that reports the loss of leadership.
-    async fn lead<F, Fut, T>(&self, me: &Contender, lead: &mut F, cancel: &mut watch::Receiver<u64>) -> T
+    async fn lead<F, Fut, T>(&self, me: &Contender, lead: &mut F, cancel: &mut CancelView) -> T
     where
         F: FnMut(Leadership) -> Fut,
         Fut: Future<Output = T>,
@@ -290,7 +292,7 @@ impl LeaderElection {
         me: &Contender,
         loss: watch::Sender<Option<LossReason>>,
         mut done: oneshot::Receiver<()>,
-        cancel: &mut watch::Receiver<u64>,
+        cancel: &mut CancelView,
     ) {
         let lose = |r: LossReason| {
             loss.send_if_modified(|cur| {
@@ -343,9 +345,28 @@ impl LeaderElection {
                         _ => arm = true,
                     }
                 }
-                _ = cancel.changed() => lose(LossReason::Cancelled),
+                _ = cancel.wait() => lose(LossReason::Cancelled),
             }
         }
+    }
+}
+
+/// A `run`'s view of the cancel switch: cancelled for good once the
+/// generation moves past the one the run started with.
+struct CancelView {
+    rx: watch::Receiver<u64>,
+    start: u64,
+}
+
+impl CancelView {
+    fn is_set(&self) -> bool {
+        *self.rx.borrow() != self.start
+    }
+
+    /// Resolves once cancelled (at once if already).
+    async fn wait(&mut self) {
+        let start = self.start;
+        let _ = self.rx.wait_for(|g| *g != start).await;
     }
 }
 

@@ -1,9 +1,9 @@
 //! One server node: listener, connections, sessions, request pipeline, admin.
 //!
-//! A request meets, in order: [`connection`] (framing, handshake, per-session
-//! FIFO), [`handler`] (validation; reads answered from the local tree, writes
+//! A request meets, in order: `connection` (framing, handshake, per-session
+//! FIFO), `handler` (validation; reads answered from the local tree, writes
 //! turned into a `Txn`), the replicated log ([`crate::replication`]), the state
-//! machine ([`sm`], which applies to the tree and fires watches), and then
+//! machine (`sm`, which applies to the tree and fires watches), and then
 //! the reply goes back through the connection.
 //!
 //! May use: `proto`, `replication`, `txn`, `tree`, `watch`. Never `client`.

@@ -1,0 +1,297 @@
+//! Shared counters: [`Counter`] (kazoo's, the value as text) and
+//! [`SharedCount`] (Apache Curator's, a 4-byte integer whose changes every
+//! holder sees).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tokio::sync::broadcast;
+
+use super::atomic_long::backoff;
+use super::barrier::parent_of;
+use super::cache_core::{CacheConfig, CacheCore};
+use super::tree_cache::{TreeCacheEvent, CACHE_EVENTS_MAX};
+use super::util::retry;
+use crate::client::{Client, CreateOptions, Error, Result};
+use crate::proto::{Code, Stat};
+
+/// Attempts of a [`Counter`] change before it gives up with BadVersion.
+pub const COUNTER_ATTEMPTS_MAX: u32 = 1000;
+
+/// The values before and after a [`Counter`] change (kazoo's
+/// `pre_value` / `post_value`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CounterChange {
+    /// The value the change was applied to.
+    pub pre_value: i64,
+    /// The value the change wrote.
+    pub post_value: i64,
+}
+
+/// kazoo's `Counter` (integer values): the value is stored as decimal text
+/// (Python's `repr`), empty data reading as the default. Each change reads
+/// the value and writes the sum conditioned on the version it read,
+/// retrying on conflict, so concurrent changes all count.
+///
+/// A write whose reply a lost connection swallowed is not retried (it may
+/// have applied): the error is returned and the outcome is unknown.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use corral::client::Client;
+/// use corral::recipes::counter::Counter;
+///
+/// let server = corral::EmbeddedServer::start().await?;
+/// let client = Client::connect(&server.hosts()).await?;
+/// let visits = Counter::new(&client, "/counters/visits");
+/// visits.add(2).await?;
+/// let change = visits.subtract(1).await?;
+/// assert_eq!((change.pre_value, change.post_value), (2, 1));
+/// assert_eq!(visits.value().await?, 1);
+/// assert_eq!(client.get_data("/counters/visits").await?.0, b"1");
+/// # Ok(())
+/// # }
+/// ```
+pub struct Counter {
+    client: Client,
+    path: String,
+    default: i64,
+    /// Whether the node is known to exist.
+    ensured: AtomicBool,
+}
+
+impl Counter {
+    /// A counter at `path` (created empty on first use) with default 0.
+    pub fn new(client: &Client, path: &str) -> Counter {
+        Counter { client: client.clone(), path: path.to_string(), default: 0, ensured: AtomicBool::new(false) }
+    }
+
+    /// Uses `default` as the value of an empty node.
+    pub fn with_default(mut self, default: i64) -> Counter {
+        self.default = default;
+        self
+    }
+
+    /// The current value.
+    pub async fn value(&self) -> Result<i64> {
+        Ok(self.read().await?.0)
+    }
+
+    /// Adds `delta` atomically.
+    pub async fn add(&self, delta: i64) -> Result<CounterChange> {
+        for attempt in 1..=COUNTER_ATTEMPTS_MAX {
+            if attempt > 1 {
+                backoff(attempt).await;
+            }
+            let (pre, version) = self.read().await?;
+            let post = pre.wrapping_add(delta);
+            match self.client.set_data(&self.path, post.to_string().as_bytes(), Some(version)).await {
+                Ok(_) => return Ok(CounterChange { pre_value: pre, post_value: post }),
+                Err(e) if e.code == Code::BadVersion => {}
+                Err(e) if e.code == Code::NoNode => self.ensured.store(false, Ordering::Relaxed),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(Error::at(Code::BadVersion, self.path.clone()))
+    }
+
+    /// Subtracts `delta` atomically.
+    pub async fn subtract(&self, delta: i64) -> Result<CounterChange> {
+        self.add(delta.wrapping_neg()).await
+    }
+
+    async fn read(&self) -> Result<(i64, i32)> {
+        if !self.ensured.load(Ordering::Relaxed) {
+            retry(&self.client, || self.client.ensure_path(&self.path)).await?;
+            self.ensured.store(true, Ordering::Relaxed);
+        }
+        let (data, stat) = retry(&self.client, || self.client.get_data(&self.path)).await?;
+        if data.is_empty() {
+            return Ok((self.default, stat.version));
+        }
+        let value = std::str::from_utf8(&data)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .ok_or_else(|| Error::at(Code::MarshallingError, self.path.clone()))?;
+        Ok((value, stat.version))
+    }
+}
+
+/// A value together with the node version it was read at (Curator's `VersionedValue`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionedValue {
+    /// The node's data version (-1 before anything was read).
+    pub version: i32,
+    /// The count.
+    pub value: i32,
+}
+
+/// Apache Curator's `SharedCount`: an integer every holder sees, stored as
+/// 4 big-endian bytes (kazoo's `Counter(support_curator=True)` reads the
+/// same). [`SharedCount::start`] creates the node with the seed value if
+/// missing and keeps the local copy live with a watch; [`SharedCount::changes`]
+/// yields every new value seen (Curator's `SharedCountListener`; changes in
+/// quick succession may be coalesced). [`SharedCount::try_set_count`] sets
+/// a new value only if nobody changed it since the version given.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use corral::client::Client;
+/// use corral::recipes::counter::SharedCount;
+///
+/// let server = corral::EmbeddedServer::start().await?;
+/// let client = Client::connect(&server.hosts()).await?;
+/// let count = SharedCount::new(&client, "/limits/max-workers", 4);
+/// count.start().await?;
+/// assert_eq!(count.get_count(), 4);
+///
+/// let seen = count.get_versioned_value();
+/// assert!(count.try_set_count(seen, 8).await?);
+/// assert!(!count.try_set_count(seen, 16).await?, "stale version");
+/// assert_eq!(count.get_count(), 8);
+/// # Ok(())
+/// # }
+/// ```
+pub struct SharedCount {
+    client: Client,
+    path: String,
+    seed: i32,
+    /// The newest value seen, by the watch or by our own writes.
+    current: Arc<Mutex<VersionedValue>>,
+    changes: broadcast::Sender<i32>,
+    core: CacheCore,
+}
+
+/// The count in `data`: 4 big-endian bytes.
+fn decode_count(data: &[u8]) -> Option<i32> {
+    let b: [u8; 4] = data.try_into().ok()?;
+    Some(i32::from_be_bytes(b))
+}
+
+/// Takes `seen` as the current value if it is newer; announces it then.
+fn observe(current: &Mutex<VersionedValue>, changes: &broadcast::Sender<i32>, seen: VersionedValue) {
+    let mut cur = current.lock();
+    if seen.version > cur.version {
+        let changed = seen.value != cur.value || cur.version < 0;
+        *cur = seen;
+        if changed {
+            let _ = changes.send(seen.value);
+        }
+    }
+}
+
+impl SharedCount {
+    /// A shared count at `path`, created with `seed` by [`SharedCount::start`] if missing.
+    pub fn new(client: &Client, path: &str, seed: i32) -> SharedCount {
+        let (changes, _) = broadcast::channel(CACHE_EVENTS_MAX);
+        SharedCount {
+            client: client.clone(),
+            path: path.to_string(),
+            seed,
+            current: Arc::new(Mutex::new(VersionedValue { version: -1, value: seed })),
+            changes,
+            core: CacheCore::default(),
+        }
+    }
+
+    /// Creates the node if missing, reads the count and keeps following it.
+    pub async fn start(&self) -> Result<()> {
+        let opts = CreateOptions::default();
+        let seed = self.seed.to_be_bytes();
+        loop {
+            match retry(&self.client, || self.client.create(&self.path, &seed, &opts)).await {
+                Ok(_) => break,
+                Err(e) if e.code == Code::NodeExists => break,
+                Err(e) if e.code == Code::NoNode => {
+                    retry(&self.client, || self.client.ensure_path(parent_of(&self.path))).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let current = self.current.clone();
+        let changes = self.changes.clone();
+        let path = self.path.clone();
+        let cfg = CacheConfig { path: self.path.clone(), max_depth: 0, recursive: false };
+        self.core
+            .start(
+                &self.client,
+                cfg,
+                Box::new(move |ev| {
+                    if let TreeCacheEvent::NodeAdded(d) | TreeCacheEvent::NodeUpdated(d) = ev {
+                        match decode_count(&d.data) {
+                            Some(value) => observe(&current, &changes, VersionedValue { version: d.stat.version, value }),
+                            None => tracing::warn!(path = %path, "shared count holds {} bytes, not 4", d.data.len()),
+                        }
+                    }
+                }),
+            )
+            .await
+    }
+
+    /// The count as last seen.
+    pub fn get_count(&self) -> i32 {
+        self.current.lock().value
+    }
+
+    /// The count as last seen, with its version (for [`SharedCount::try_set_count`]).
+    pub fn get_versioned_value(&self) -> VersionedValue {
+        *self.current.lock()
+    }
+
+    /// Every new count seen from now on.
+    pub fn changes(&self) -> broadcast::Receiver<i32> {
+        self.changes.subscribe()
+    }
+
+    /// Sets the count unconditionally.
+    pub async fn set_count(&self, value: i32) -> Result<()> {
+        let bytes = value.to_be_bytes();
+        let stat = retry(&self.client, || self.client.set_data(&self.path, &bytes, None)).await?;
+        self.wrote(&stat, value);
+        Ok(())
+    }
+
+    /// Sets the count if it is still at `previous.version`; `false` if
+    /// someone changed it since.
+    pub async fn try_set_count(&self, previous: VersionedValue, value: i32) -> Result<bool> {
+        match self.client.set_data(&self.path, &value.to_be_bytes(), Some(previous.version)).await {
+            Ok(stat) => {
+                self.wrote(&stat, value);
+                Ok(true)
+            }
+            Err(e) if matches!(e.code, Code::BadVersion | Code::NoNode) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stops following the count (also done on drop).
+    pub fn close(&self) {
+        self.core.close();
+    }
+
+    fn wrote(&self, stat: &Stat, value: i32) {
+        observe(&self.current, &self.changes, VersionedValue { version: stat.version, value });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_versions_only_and_announced_once() {
+        let cur = Mutex::new(VersionedValue { version: -1, value: 3 });
+        let (tx, mut rx) = broadcast::channel(8);
+        observe(&cur, &tx, VersionedValue { version: 0, value: 3 });
+        observe(&cur, &tx, VersionedValue { version: 2, value: 9 });
+        observe(&cur, &tx, VersionedValue { version: 1, value: 5 });
+        observe(&cur, &tx, VersionedValue { version: 2, value: 9 });
+        assert_eq!(*cur.lock(), VersionedValue { version: 2, value: 9 });
+        assert_eq!((rx.try_recv().ok(), rx.try_recv().ok(), rx.try_recv().ok()), (Some(3), Some(9), None));
+        assert_eq!(decode_count(&7i32.to_be_bytes()), Some(7));
+        assert_eq!(decode_count(&[1, 2]), None);
+    }
+}
