@@ -18,6 +18,8 @@ cd "$ROOT"
 LOG_DIR="$ROOT/target/run-all"
 VENV="$ROOT/target/venv"
 REQUIREMENTS="$ROOT/tests/interop/requirements.txt"
+PYVENV="$ROOT/target/pyvenv"    # the Python binding's own venv (its package is installed there)
+PY_REQUIREMENTS="$ROOT/bindings-python/tests/requirements.txt"
 NODE_DIR="$ROOT/tests/node"
 APT_PACKAGES=(zookeeper zookeeper-bin libzookeeper-mt-dev)
 export CORRAL_BIN="${CORRAL_BIN:-$ROOT/target/debug/corral}"
@@ -85,6 +87,19 @@ setup_python() {
     echo "$stamp" >"$VENV/.requirements-stamp"
 }
 
+setup_binding_venv() {
+    local stamp
+    stamp="$(sha256sum "$PY_REQUIREMENTS" | cut -d' ' -f1) $(python3 --version 2>&1)"
+    if [ -x "$PYVENV/bin/python" ] && [ "$(cat "$PYVENV/.requirements-stamp" 2>/dev/null)" = "$stamp" ]; then
+        echo "binding venv: up to date ($PYVENV)"
+        return 0
+    fi
+    echo "binding venv: installing $PY_REQUIREMENTS into $PYVENV"
+    [ -x "$PYVENV/bin/python" ] || python3 -m venv "$PYVENV" || return 1
+    "$PYVENV/bin/python" -m pip install -q -r "$PY_REQUIREMENTS" || return 1
+    echo "$stamp" >"$PYVENV/.requirements-stamp"
+}
+
 setup_node() {
     local stamp
     stamp="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1) $(node --version 2>&1)"
@@ -101,6 +116,7 @@ section "setup"
 setup_rc=0
 setup_system || setup_rc=1
 setup_python || setup_rc=1
+setup_binding_venv || setup_rc=1
 setup_node || setup_rc=1
 record "setup" "$setup_rc" "system packages, python venv, npm packages"
 
@@ -141,11 +157,12 @@ run_pytest() {
     local name="$1" log="$2" rc reason=""
     shift 2
     section "pytest: $name"
-    if [ ! -x "$VENV/bin/python" ]; then
+    local python="${PYTEST_PYTHON:-$VENV/bin/python}"
+    if [ ! -x "$python" ]; then
         record "$name" 1 "" "no python venv"
         return
     fi
-    run_logged "$name" "$log" timeout --kill-after=30 25m "$VENV/bin/python" -m pytest "$@"
+    run_logged "$name" "$log" timeout --kill-after=30 25m "$python" -m pytest "$@"
     rc=$?
     [ "$rc" -eq 5 ] && reason="ran no tests"
     [ "$rc" -eq 124 ] && reason="timed out"
@@ -163,6 +180,15 @@ run_pytest "interop: C client" "$LOG_DIR/c-client.log" tests/interop/test_c_clie
 run_pytest "interop: node client" "$LOG_DIR/node-client.log" tests/interop/test_node_client.py
 run_pytest "differential + golden replay" "$LOG_DIR/differential.log" tests/differential
 run_pytest "crash (kill -9 cycles)" "$LOG_DIR/crash.log" tests/crash -s
+
+section "python binding: maturin develop"
+run_logged maturin "$LOG_DIR/maturin.log" env VIRTUAL_ENV="$PYVENV" "$PYVENV/bin/maturin" develop -q -m bindings-python/Cargo.toml
+rc=$?
+if [ "$rc" -eq 0 ]; then
+    PYTEST_PYTHON="$PYVENV/bin/python" run_pytest "python binding" "$LOG_DIR/python-binding.log" bindings-python/tests
+else
+    record "python binding" "$rc" "$(tail -n 1 "$LOG_DIR/maturin.log")" "maturin develop failed"
+fi
 
 # ---- summary ----------------------------------------------------------------------
 

@@ -1,0 +1,93 @@
+"""Exceptions, named as kazoo's.
+
+Every ZooKeeper result code has one class under :class:`ZookeeperError`;
+each has ``.code`` (the ZooKeeper number) and ``.path`` (the znode the failed
+operation concerned, or None)::
+
+    try:
+        zk.get("/missing")
+    except corral.NoNodeError as e:
+        print(e.code, e.path)   # -101 /missing
+
+The classes are defined once, in the native module, from core's code table.
+"""
+
+from corral._corral import (
+    CorralError,
+    ZookeeperError,
+    ZookeeperStoppedError,
+    ServerError,
+    ConfigurationError,
+    RolledBackError,
+    SystemZookeeperError,
+    RuntimeInconsistency,
+    DataInconsistency,
+    ConnectionLoss,
+    MarshallingError,
+    UnimplementedError,
+    OperationTimeoutError,
+    BadArgumentsError,
+    UnknownSessionError,
+    NewConfigNoQuorumError,
+    ReconfigInProcessError,
+    APIError,
+    NoNodeError,
+    NoAuthError,
+    BadVersionError,
+    NoChildrenForEphemeralsError,
+    NodeExistsError,
+    NotEmptyError,
+    SessionExpiredError,
+    InvalidCallbackError,
+    InvalidACLError,
+    AuthFailedError,
+    SessionMovedError,
+    NotReadOnlyCallError,
+    EphemeralOnLocalSessionError,
+    NoWatcherError,
+    RequestTimeoutError,
+    ReconfigDisabledError,
+    SessionClosedRequireSaslError,
+    QuotaExceededError,
+    ThrottledOpError,
+)
+
+__all__ = [
+    "CorralError",
+    "ZookeeperError",
+    "ZookeeperStoppedError",
+    "ServerError",
+    "ConfigurationError",
+    "RolledBackError",
+    "SystemZookeeperError",
+    "RuntimeInconsistency",
+    "DataInconsistency",
+    "ConnectionLoss",
+    "MarshallingError",
+    "UnimplementedError",
+    "OperationTimeoutError",
+    "BadArgumentsError",
+    "UnknownSessionError",
+    "NewConfigNoQuorumError",
+    "ReconfigInProcessError",
+    "APIError",
+    "NoNodeError",
+    "NoAuthError",
+    "BadVersionError",
+    "NoChildrenForEphemeralsError",
+    "NodeExistsError",
+    "NotEmptyError",
+    "SessionExpiredError",
+    "InvalidCallbackError",
+    "InvalidACLError",
+    "AuthFailedError",
+    "SessionMovedError",
+    "NotReadOnlyCallError",
+    "EphemeralOnLocalSessionError",
+    "NoWatcherError",
+    "RequestTimeoutError",
+    "ReconfigDisabledError",
+    "SessionClosedRequireSaslError",
+    "QuotaExceededError",
+    "ThrottledOpError",
+]
