@@ -239,3 +239,33 @@ both_servers!(session_expiry_is_lost, |srv: TestServer| async move {
     assert!(eventually(Duration::from_secs(20), || zk.session_id() != 0 && zk.session_id() != sid).await);
     zk.create("/after", b"", &CreateOptions::default()).await.unwrap();
 });
+
+both_servers!(dropping_the_last_handle_closes_the_session, |srv: TestServer| async move {
+    let observer = srv.client().await;
+    let zk = srv.client().await;
+    let copy = zk.clone();
+    zk.create("/owned", b"", &CreateOptions::mode(CreateMode::Ephemeral)).await.unwrap();
+    let (_, gone) = observer.exists_w("/owned").await.unwrap();
+    drop(zk);
+    // One handle is still alive: the session stays.
+    assert!(tokio::time::timeout(Duration::from_millis(300), observer.exists("/owned")).await.unwrap().unwrap().is_some());
+    drop(copy);
+    let ev = tokio::time::timeout(T, gone).await.expect("the session closes when the last handle is dropped");
+    assert_eq!((ev.event_type, ev.path.as_str()), (EventType::NodeDeleted, "/owned"));
+});
+
+both_servers!(removed_watches_end_with_removal_events, |srv: TestServer| async move {
+    let zk = srv.client().await;
+    zk.create("/rm", b"", &CreateOptions::default()).await.unwrap();
+    let (_, _, data_w) = zk.get_data_w("/rm").await.unwrap();
+    let (_, _, child_w) = zk.get_children_w("/rm").await.unwrap();
+    zk.remove_watches("/rm", WatcherType::Data).await.unwrap();
+    let ev = tokio::time::timeout(T, data_w).await.unwrap();
+    assert_eq!((ev.event_type, ev.path.as_str()), (EventType::DataWatchRemoved, "/rm"));
+    zk.remove_watches("/rm", WatcherType::Children).await.unwrap();
+    assert_eq!(tokio::time::timeout(T, child_w).await.unwrap().event_type, EventType::ChildWatchRemoved);
+    let mut stream = zk.add_watch("/rm", AddWatchMode::Persistent).await.unwrap();
+    zk.remove_watches("/rm", WatcherType::Any).await.unwrap();
+    let ev = tokio::time::timeout(T, stream.next()).await.unwrap().unwrap();
+    assert_eq!(ev.event_type, EventType::PersistentWatchRemoved);
+});

@@ -268,9 +268,17 @@ async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Vec<u
     Ok(payload)
 }
 
+/// Frames read ahead of processing, at most: the reader stops reading the
+/// socket when the connection task falls this far behind.
+const FRAMES_QUEUED_MAX: usize = 1024;
+
 /// One live connection.
 struct Conn {
-    rd: tokio::io::BufReader<tokio::net::tcp::OwnedReadHalf>,
+    /// Complete frames from the reader task. Reading in a task of its own
+    /// keeps partial frames safe: a read future dropped by `select!` would
+    /// lose the bytes it had consumed and desynchronise the stream.
+    frames: mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    reader: tokio::task::JoinHandle<()>,
     wr: tokio::net::tcp::OwnedWriteHalf,
     timeout: Duration,
     next_xid: i32,
@@ -283,8 +291,20 @@ struct Conn {
 impl Conn {
     fn new(stream: TcpStream, timeout: Duration) -> Conn {
         let (rd, wr) = stream.into_split();
+        let (tx, frames) = mpsc::channel(FRAMES_QUEUED_MAX);
+        let reader = tokio::spawn(async move {
+            let mut rd = tokio::io::BufReader::new(rd);
+            loop {
+                let frame = read_frame(&mut rd).await;
+                let failed = frame.is_err();
+                if tx.send(frame).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
         Conn {
-            rd: tokio::io::BufReader::new(rd),
+            frames,
+            reader,
             wr,
             timeout,
             next_xid: 1,
@@ -364,15 +384,15 @@ impl Conn {
                         self.pending.push_back(Pending { xid: x, op, path, watch, reply });
                     }
                 },
-                frame = read_frame(&mut self.rd) => match frame {
-                    Ok(payload) => {
+                frame = self.frames.recv() => match frame {
+                    Some(Ok(payload)) => {
                         self.last_recv = Instant::now();
                         if let Err(e) = self.on_frame(inner, &payload) {
                             tracing::debug!(error = %e, "bad reply; dropping the connection");
                             break Ended::Lost;
                         }
                     }
-                    Err(_) => break Ended::Lost,
+                    Some(Err(_)) | None => break Ended::Lost,
                 },
                 _ = tick.tick() => {
                     if self.last_recv.elapsed() > read_timeout {
@@ -397,7 +417,7 @@ impl Conn {
     }
 
     async fn drain_until_eof(&mut self, inner: &Inner) {
-        while let Ok(payload) = read_frame(&mut self.rd).await {
+        while let Some(Ok(payload)) = self.frames.recv().await {
             let _ = self.on_frame(inner, &payload);
         }
     }
@@ -453,6 +473,12 @@ impl Conn {
                 Ok(())
             }
         }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.reader.abort();
     }
 }
 

@@ -131,10 +131,26 @@ impl Inner {
     }
 }
 
-/// A ZooKeeper client. Cloning is cheap and shares the session.
+/// A ZooKeeper client. Cloning is cheap and shares the session; when the
+/// last clone is dropped the session is closed (its ephemerals go).
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    _close_on_drop: Arc<CloseOnDrop>,
+}
+
+/// Closes the session when the last [`Client`] handle goes away. The
+/// connection task holds `Inner` itself, so dropping handles alone would
+/// leave it running.
+struct CloseOnDrop {
+    cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        let (reply, _) = oneshot::channel();
+        let _ = self.cmds.send(Cmd::Close { reply });
+    }
 }
 
 /// How many state changes a slow state listener may fall behind by.
@@ -174,8 +190,9 @@ impl Client {
         });
         let (first_tx, first_rx) = oneshot::channel();
         tokio::spawn(connection::run(inner.clone(), rx, first_tx));
+        let close_on_drop = Arc::new(CloseOnDrop { cmds: inner.cmds.clone() });
         first_rx.await.map_err(|_| Error::new(Code::ConnectionLoss))??;
-        Ok(Client { inner })
+        Ok(Client { inner, _close_on_drop: close_on_drop })
     }
 
     /// The current connection state.
@@ -395,7 +412,7 @@ impl Client {
         self.inner.watches.lock().add_persistent(mode, server.clone(), tx);
         let m = if mode == AddWatchMode::Persistent { 0 } else { 1 };
         if let Err(e) = self.call(OpCode::AddWatch, Request::AddWatch { path: server.clone(), mode: m }, None).await {
-            self.inner.watches.lock().remove(&server, &[], &[mode]);
+            self.inner.watches.lock().remove(&server, path, &[], &[mode]);
             return Err(at(e, path));
         }
         Ok(stream)
@@ -425,7 +442,7 @@ impl Client {
                 &[AddWatchMode::Persistent, AddWatchMode::PersistentRecursive],
             ),
         };
-        self.inner.watches.lock().remove(&server, kinds, modes);
+        self.inner.watches.lock().remove(&server, path, kinds, modes);
         Ok(())
     }
 

@@ -110,13 +110,21 @@ impl Registry {
         self.persistent.entry((mode, path)).or_default().push(tx);
     }
 
-    /// Drops the local watches a successful removeWatches removed on the server.
-    pub(crate) fn remove(&mut self, path: &str, kinds: &[Kind], modes: &[AddWatchMode]) {
+    /// Ends the local watches a successful removeWatches removed on the
+    /// server, each with the removal event the Java client delivers
+    /// (DataWatchRemoved, ChildWatchRemoved, PersistentWatchRemoved).
+    pub(crate) fn remove(&mut self, path: &str, local_path: &str, kinds: &[Kind], modes: &[AddWatchMode]) {
+        let ev = |event_type| WatchedEvent { event_type, state: KeeperState::SyncConnected, path: local_path.to_string(), zxid: -1 };
         for k in kinds {
-            self.oneshot.remove(&(*k, path.to_string()));
+            let t = if *k == Kind::Child { EventType::ChildWatchRemoved } else { EventType::DataWatchRemoved };
+            for tx in self.oneshot.remove(&(*k, path.to_string())).unwrap_or_default() {
+                let _ = tx.send(ev(t));
+            }
         }
         for m in modes {
-            self.persistent.remove(&(*m, path.to_string()));
+            for tx in self.persistent.remove(&(*m, path.to_string())).unwrap_or_default() {
+                let _ = tx.send(ev(EventType::PersistentWatchRemoved));
+            }
         }
     }
 
