@@ -127,6 +127,7 @@ def test_watch_stream(hosts):
                     break
             assert got == [(EventType.CREATED, f"/s/n{i}") for i in range(3)]
             await zk.remove_watches("/s", corral.WatcherType.ANY)
+            assert (await stream.__anext__()).type == EventType.PERSISTENT_WATCH_REMOVED
             with pytest.raises(StopAsyncIteration):
                 await stream.__anext__()
             plain = await zk.add_watch("/s")
