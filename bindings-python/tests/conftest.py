@@ -134,7 +134,7 @@ def corral_server(request: pytest.FixtureRequest) -> Iterator[object]:
     elif request.param == "zookeeper":
         reason = zookeeper_missing()
         if reason:
-            pytest.skip(f"Apache ZooKeeper unavailable: {reason}")
+            pytest.fail(f"Apache ZooKeeper unavailable: {reason} (set CORRAL_PY_SERVERS=corral to test corral alone)")
         server = ZooKeeperServer()
         try:
             yield server
