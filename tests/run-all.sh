@@ -74,30 +74,19 @@ setup_system() {
     fi
 }
 
-setup_python() {
-    local stamp
-    stamp="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1) $(python3 --version 2>&1)"
-    if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.requirements-stamp" 2>/dev/null)" = "$stamp" ]; then
-        echo "python venv: up to date ($VENV)"
+# setup_venv DIR REQUIREMENTS: a venv at DIR with the pinned REQUIREMENTS,
+# reinstalled only when the file or the Python version changes.
+setup_venv() {
+    local dir="$1" requirements="$2" stamp
+    stamp="$(sha256sum "$requirements" | cut -d' ' -f1) $(python3 --version 2>&1)"
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.requirements-stamp" 2>/dev/null)" = "$stamp" ]; then
+        echo "venv: up to date ($dir)"
         return 0
     fi
-    echo "python venv: installing $REQUIREMENTS into $VENV"
-    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV" || return 1
-    "$VENV/bin/python" -m pip install -q -r "$REQUIREMENTS" || return 1
-    echo "$stamp" >"$VENV/.requirements-stamp"
-}
-
-setup_binding_venv() {
-    local stamp
-    stamp="$(sha256sum "$PY_REQUIREMENTS" | cut -d' ' -f1) $(python3 --version 2>&1)"
-    if [ -x "$PYVENV/bin/python" ] && [ "$(cat "$PYVENV/.requirements-stamp" 2>/dev/null)" = "$stamp" ]; then
-        echo "binding venv: up to date ($PYVENV)"
-        return 0
-    fi
-    echo "binding venv: installing $PY_REQUIREMENTS into $PYVENV"
-    [ -x "$PYVENV/bin/python" ] || python3 -m venv "$PYVENV" || return 1
-    "$PYVENV/bin/python" -m pip install -q -r "$PY_REQUIREMENTS" || return 1
-    echo "$stamp" >"$PYVENV/.requirements-stamp"
+    echo "venv: installing $requirements into $dir"
+    [ -x "$dir/bin/python" ] || python3 -m venv "$dir" || return 1
+    "$dir/bin/python" -m pip install -q -r "$requirements" || return 1
+    echo "$stamp" >"$dir/.requirements-stamp"
 }
 
 setup_node() {
@@ -115,8 +104,8 @@ setup_node() {
 section "setup"
 setup_rc=0
 setup_system || setup_rc=1
-setup_python || setup_rc=1
-setup_binding_venv || setup_rc=1
+setup_venv "$VENV" "$REQUIREMENTS" || setup_rc=1
+setup_venv "$PYVENV" "$PY_REQUIREMENTS" || setup_rc=1
 setup_node || setup_rc=1
 record "setup" "$setup_rc" "system packages, python venv, npm packages"
 
