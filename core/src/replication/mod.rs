@@ -11,14 +11,18 @@
 //! - `log_store`: openraft's log storage over [`crate::storage::Wal`].
 //! - `state_machine`: openraft's state machine over a [`StateMachine`] and
 //!   [`crate::storage::SnapshotStore`].
-//! - `network`: the peer transport (none yet: a single voter never calls it).
+//! - `network`: the network of a standalone node (no peers).
+//! - `transport`: the peer transport of an ensemble (TCP, checksummed frames).
 
 mod log_store;
 mod network;
 mod replica;
 mod state_machine;
+mod transport;
 mod types;
 
+#[cfg(test)]
+mod ensemble_tests;
 #[cfg(test)]
 mod tests;
 
@@ -29,7 +33,7 @@ use std::time::Duration;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::storage::StorageError;
-pub use replica::Replica;
+pub use replica::{Applied, EnsembleOptions, EnsembleStats, Member, Replica, Role};
 
 /// What the replicated log drives. Implemented by the server over the data
 /// tree, sessions and watches; tests use small machines of their own.
@@ -119,6 +123,10 @@ pub enum ReplicationError {
         /// The current leader's node id, if known.
         leader: Option<u64>,
     },
+    /// No leader could be reached, or the connection to it broke before it
+    /// answered (the outcome of a forwarded write is then unknown).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// The replica was shut down.
     #[error("the replica is shut down")]
     ShutDown,

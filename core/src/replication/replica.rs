@@ -7,8 +7,11 @@
 //! (ZooKeeper's autopurge), after every new snapshot and, if configured, on a
 //! timer.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +25,7 @@ use tokio::task::JoinHandle;
 use super::log_store::LogStore;
 use super::network::NoPeers;
 use super::state_machine::SmStore;
+use super::transport::{self, ForwardReply, Kind, Link, PeerContext, Peers, ReadIndexReply};
 use super::types::{decode, encode, Blob, Node, NodeId, Raft};
 use super::{blocking, ReplicaOptions, ReplicaStats, ReplicationError, StateMachine, SNAP_RETAIN_COUNT_MIN};
 use crate::storage::wal::SEGMENT_BYTES_DEFAULT;
@@ -35,10 +39,84 @@ const HEARTBEAT_INTERVAL_MS: u64 = 50;
 const ELECTION_TIMEOUT_MIN_MS: u64 = 100;
 const ELECTION_TIMEOUT_MAX_MS: u64 = 200;
 
+/// How long a forwarded request waits for a leader to be known and reachable.
+const LEADER_WAIT: Duration = Duration::from_secs(5);
+/// How long a follower waits to apply a write the leader has committed.
+const APPLY_WAIT: Duration = Duration::from_secs(30);
+
+/// One configured member of an ensemble.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Peer address, `host:port`, other members connect to.
+    pub addr: String,
+    /// Voter (ZooKeeper participant) or learner (observer).
+    pub voter: bool,
+}
+
+/// How a node of a replicated ensemble finds and times its peers.
+#[derive(Debug, Clone)]
+pub struct EnsembleOptions {
+    /// Every configured member, this node included.
+    pub members: BTreeMap<u64, Member>,
+    /// Where this node accepts peer connections.
+    pub listen: SocketAddr,
+    /// Leader heartbeat period.
+    pub heartbeat: Duration,
+    /// A follower that hears nothing from the leader for a random time in
+    /// `[election_timeout, 2 × election_timeout)` calls an election.
+    pub election_timeout: Duration,
+}
+
+/// This node's part in the ensemble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The only member of an ensemble of one.
+    Standalone,
+    /// Leads: orders every write.
+    Leader,
+    /// A voter following the leader.
+    Follower,
+    /// A non-voting member (ZooKeeper's observer).
+    Observer,
+    /// A voter with no leader known (election under way, or no quorum).
+    Looking,
+}
+
+/// Membership and replication figures, for `srvr`, `mntr` and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnsembleStats {
+    /// This node's role.
+    pub role: Role,
+    /// The leader this node knows of.
+    pub leader: Option<u64>,
+    /// The leader's term (election epoch).
+    pub term: u64,
+    /// Voting members and their peer addresses.
+    pub voters: BTreeMap<u64, String>,
+    /// Non-voting members and their peer addresses.
+    pub learners: BTreeMap<u64, String>,
+    /// On the leader: members (other than itself) whose log matches the
+    /// leader's up to its commit point or close behind.
+    pub synced: BTreeSet<u64>,
+}
+
+/// The outcome of a submitted command, ready once it is applied locally.
+pub type Applied<O> = Pin<Box<dyn Future<Output = Result<(u64, O), ReplicationError>> + Send + 'static>>;
+
+/// The peer side of a replicated node.
+struct Ensemble {
+    ctx: Arc<PeerContext>,
+    listener: JoinHandle<()>,
+    membership: JoinHandle<()>,
+    /// The connection to the current leader, made on first use.
+    link: tokio::sync::Mutex<Option<Arc<Link>>>,
+}
+
 /// One node's handle on the replicated log driving a [`StateMachine`].
 pub struct Replica<SM: StateMachine> {
     node_id: NodeId,
     raft: Raft,
+    ensemble: Option<Ensemble>,
     /// Shared with openraft's log store; kept to report sizes and to close it.
     wal: Arc<Wal>,
     /// Shared with the state machine store; kept to report sizes and to close it.
@@ -58,16 +136,33 @@ impl<SM: StateMachine> Replica<SM> {
     /// `sm` must be empty (`last_applied() == 0`); the caller keeps its own
     /// handle to serve reads.
     pub async fn open_standalone(opts: ReplicaOptions, sm: Arc<RwLock<SM>>) -> Result<Self, ReplicationError> {
-        Self::open_with(opts, sm, SEGMENT_BYTES_DEFAULT).await
+        Self::open_with(opts, sm, SEGMENT_BYTES_DEFAULT, None).await
     }
 
-    /// [`Replica::open_standalone`] with a chosen log segment size.
+    /// Opens a member of a replicated ensemble: recovers durable state like
+    /// [`Replica::open_standalone`], accepts peer connections, and (on a
+    /// fresh voter) records the configured voters as the first membership.
+    /// Returns once the recovered log is applied; a leader is elected in the
+    /// background once a quorum of voters runs.
+    pub async fn open_member(
+        opts: ReplicaOptions,
+        sm: Arc<RwLock<SM>>,
+        ensemble: EnsembleOptions,
+    ) -> Result<Self, ReplicationError> {
+        Self::open_with(opts, sm, SEGMENT_BYTES_DEFAULT, Some(ensemble)).await
+    }
+
+    /// Opens standalone (`ensemble` = `None`) or as a member, with a chosen log segment size.
     pub(crate) async fn open_with(
         opts: ReplicaOptions,
         sm: Arc<RwLock<SM>>,
         segment_bytes_max: u64,
+        ensemble: Option<EnsembleOptions>,
     ) -> Result<Self, ReplicationError> {
         validate(&opts)?;
+        if let Some(e) = &ensemble {
+            validate_ensemble(opts.node_id, e)?;
+        }
         if sm.read().last_applied() != 0 {
             return Err(ReplicationError::Config("the state machine must start empty".into()));
         }
@@ -92,17 +187,49 @@ impl<SM: StateMachine> Replica<SM> {
         };
         let recovered_last = (bounds.first < bounds.next).then(|| bounds.next - 1);
 
-        let config = Arc::new(raft_config(&opts)?);
+        let config = Arc::new(raft_config(&opts, ensemble.as_ref())?);
         let log_store = LogStore::new(wal.clone());
-        let raft = match Raft::new(opts.node_id, config, NoPeers, log_store, sm_store).await {
+        let Some(members) = ensemble else {
+            let raft = match Raft::new(opts.node_id, config, NoPeers, log_store, sm_store).await {
+                Ok(r) => r,
+                Err(e) => return Err(close_after(raft_err(e), &wal, Some(&snapshots)).await),
+            };
+            if let Err(e) = start_leading(&raft, opts.node_id, recovered_last).await {
+                let _ = raft.shutdown().await;
+                return Err(close_after(e, &wal, Some(&snapshots)).await);
+            }
+            return Ok(Self::assemble(opts, raft, wal, snapshots, None));
+        };
+        let listener = match tokio::net::TcpListener::bind(members.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                let e = ReplicationError::Config(format!("cannot listen for peers on {}: {e}", members.listen));
+                return Err(close_after(e, &wal, Some(&snapshots)).await);
+            }
+        };
+        let raft = match Raft::new(opts.node_id, config, Peers { id: opts.node_id }, log_store, sm_store).await {
             Ok(r) => r,
             Err(e) => return Err(close_after(raft_err(e), &wal, Some(&snapshots)).await),
         };
-        if let Err(e) = start_leading(&raft, opts.node_id, recovered_last).await {
+        let ctx = Arc::new(PeerContext { id: opts.node_id, raft: raft.clone(), app: Mutex::new(None) });
+        let listener = tokio::spawn(transport::serve(listener, ctx.clone()));
+        if let Err(e) = join_ensemble(&raft, opts.node_id, &members, recovered_last).await {
+            listener.abort();
             let _ = raft.shutdown().await;
             return Err(close_after(e, &wal, Some(&snapshots)).await);
         }
+        let membership = tokio::spawn(keep_learners(raft.clone(), opts.node_id, members.members.clone()));
+        let ensemble = Ensemble { ctx, listener, membership, link: tokio::sync::Mutex::new(None) };
+        Ok(Self::assemble(opts, raft, wal, snapshots, Some(ensemble)))
+    }
 
+    fn assemble(
+        opts: ReplicaOptions,
+        raft: Raft,
+        wal: Arc<Wal>,
+        snapshots: Arc<SnapshotStore>,
+        ensemble: Option<Ensemble>,
+    ) -> Self {
         let (stop_tx, stop_rx) = oneshot::channel();
         let task = tokio::spawn(maintain(
             raft.clone(),
@@ -111,17 +238,19 @@ impl<SM: StateMachine> Replica<SM> {
             opts.purge_interval,
             stop_rx,
         ));
-        tracing::info!(node_id = opts.node_id, last_log_index = ?recovered_last, "replica ready (standalone leader)");
-        Ok(Replica {
+        let last_log_index = raft.metrics().borrow().last_log_index;
+        tracing::info!(node_id = opts.node_id, ?last_log_index, member = ensemble.is_some(), "replica ready");
+        Replica {
             node_id: opts.node_id,
             metrics: raft.metrics(),
             raft,
+            ensemble,
             wal,
             snapshots,
             maintenance: Mutex::new(Some((stop_tx, task))),
             shut_down: AtomicBool::new(false),
             _sm: PhantomData,
-        })
+        }
     }
 
     /// Appends the command, waits until committed (on disk, fsynced) and applied; returns (index, output).
@@ -133,21 +262,46 @@ impl<SM: StateMachine> Replica<SM> {
     /// future for its outcome. Commands submitted one after another are
     /// logged in that order, and a batch of them shares one fsync: this is
     /// how a connection pipelines its writes.
-    pub async fn submit(
-        &self,
-        cmd: SM::Command,
-    ) -> Result<impl std::future::Future<Output = Result<(u64, SM::Output), ReplicationError>> + Send + 'static, ReplicationError>
-    {
+    ///
+    /// On a follower or observer the command is forwarded to the leader over
+    /// one ordered link, and the outcome is ready once this node has applied
+    /// it too (so the caller's next local read sees it).
+    pub async fn submit(&self, cmd: SM::Command) -> Result<Applied<SM::Output>, ReplicationError> {
         if self.shut_down.load(Ordering::Acquire) {
             return Err(ReplicationError::ShutDown);
         }
         let bytes = encode(&cmd).map_err(|e| ReplicationError::Codec(format!("command: {e}")))?;
+        if self.ensemble.is_none() || self.is_leader() {
+            return self.submit_local(bytes).await;
+        }
+        let link = self.leader_link().await?;
+        let payload = encode(&Blob(bytes)).map_err(|e| ReplicationError::Codec(format!("command: {e}")))?;
+        let rx = link.request(Kind::Forward, &payload).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
+        let raft = self.raft.clone();
+        Ok(Box::pin(async move {
+            let bytes = rx
+                .await
+                .map_err(|_| ReplicationError::Unavailable("lost the leader before it answered".into()))?;
+            let reply: ForwardReply = decode(&bytes).map_err(|e| ReplicationError::Codec(format!("reply: {e}")))?;
+            let (index, output) = match reply {
+                ForwardReply::Done { index, output } => (index, output),
+                ForwardReply::NotLeader { leader } => return Err(ReplicationError::NotLeader { leader }),
+                ForwardReply::Failed(e) => return Err(ReplicationError::Raft(e)),
+            };
+            wait_applied(&raft, index).await?;
+            let output: SM::Output =
+                decode(&output.0).map_err(|e| ReplicationError::Codec(format!("output: {e}")))?;
+            Ok((index, output))
+        }))
+    }
+
+    async fn submit_local(&self, bytes: Vec<u8>) -> Result<Applied<SM::Output>, ReplicationError> {
         let rx = match self.raft.client_write_ff(Blob(bytes)).await {
             Ok(rx) => rx,
             Err(Fatal::Stopped) => return Err(ReplicationError::ShutDown),
             Err(e) => return Err(ReplicationError::Raft(e.to_string())),
         };
-        Ok(async move {
+        Ok(Box::pin(async move {
             let resp = match rx.await {
                 Err(_) => return Err(ReplicationError::ShutDown),
                 Ok(Ok(resp)) => resp,
@@ -159,7 +313,183 @@ impl<SM: StateMachine> Replica<SM> {
             let output: SM::Output =
                 decode(&resp.data.0).map_err(|e| ReplicationError::Codec(format!("output: {e}")))?;
             Ok((resp.log_id.index, output))
-        })
+        }))
+    }
+
+    /// Brings this node up to the leader's commit point (ZooKeeper's `sync`,
+    /// made linearizable: the leader confirms it still leads with a quorum
+    /// first). Returns the index now applied locally.
+    pub async fn sync(&self) -> Result<u64, ReplicationError> {
+        let reply = if self.ensemble.is_none() || self.is_leader() {
+            transport::read_index_local(&self.raft).await
+        } else {
+            let link = self.leader_link().await?;
+            let rx = link.request(Kind::ReadIndex, &[]).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
+            let bytes =
+                rx.await.map_err(|_| ReplicationError::Unavailable("lost the leader before it answered".into()))?;
+            decode(&bytes).map_err(|e| ReplicationError::Codec(format!("reply: {e}")))?
+        };
+        let index = match reply {
+            ReadIndexReply::Index(i) => i,
+            ReadIndexReply::NotLeader { leader } => return Err(ReplicationError::NotLeader { leader }),
+            ReadIndexReply::Failed(e) => return Err(ReplicationError::Raft(e)),
+        };
+        wait_applied(&self.raft, index).await?;
+        Ok(index)
+    }
+
+    /// Sends a one-way message to the leader's application handler (see
+    /// [`Replica::set_app_handler`]); false if there is no leader link now.
+    pub async fn send_to_leader(&self, payload: Vec<u8>) -> bool {
+        if self.ensemble.is_none() || self.is_leader() {
+            return false;
+        }
+        match self.leader_link().await {
+            Ok(link) => link.send_app(&payload),
+            Err(_) => false,
+        }
+    }
+
+    /// Sets what handles messages other members send with [`Replica::send_to_leader`].
+    pub fn set_app_handler(&self, handler: impl Fn(u64, Vec<u8>) + Send + Sync + 'static) {
+        if let Some(e) = &self.ensemble {
+            *e.ctx.app.lock() = Some(Arc::new(handler));
+        }
+    }
+
+    /// The link to the current leader, connecting (or reconnecting after a
+    /// change of leader) as needed; waits a while for a leader to be known.
+    async fn leader_link(&self) -> Result<Arc<Link>, ReplicationError> {
+        let Some(ensemble) = &self.ensemble else {
+            return Err(ReplicationError::NotLeader { leader: None });
+        };
+        let deadline = tokio::time::Instant::now() + LEADER_WAIT;
+        let mut metrics = self.raft.metrics();
+        loop {
+            if self.shut_down.load(Ordering::Acquire) {
+                return Err(ReplicationError::ShutDown);
+            }
+            let leader = {
+                let m = metrics.borrow_and_update();
+                m.current_leader.filter(|l| *l != self.node_id).and_then(|l| {
+                    m.membership_config.membership().get_node(&l).map(|n| (l, n.addr.clone()))
+                })
+            };
+            if let Some((leader, addr)) = leader {
+                let mut slot = ensemble.link.lock().await;
+                if let Some(link) = slot.as_ref().filter(|l| l.target == leader && l.is_alive()) {
+                    return Ok(link.clone());
+                }
+                *slot = None;
+                match Link::connect(self.node_id, leader, &addr).await {
+                    Ok(link) => {
+                        let link = Arc::new(link);
+                        *slot = Some(link.clone());
+                        return Ok(link);
+                    }
+                    Err(e) => tracing::debug!(leader, error = %e, "cannot reach the leader yet"),
+                }
+            } else if self.is_leader() {
+                return Err(ReplicationError::NotLeader { leader: Some(self.node_id) });
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(ReplicationError::Unavailable("no reachable leader".into()));
+            }
+            let wait = (deadline - now).min(Duration::from_millis(100));
+            let _ = tokio::time::timeout(wait, metrics.changed()).await;
+        }
+    }
+
+    /// This node's role now.
+    pub fn role(&self) -> Role {
+        if self.ensemble.is_none() {
+            return Role::Standalone;
+        }
+        let m = self.metrics.borrow();
+        match m.state {
+            ServerState::Leader => Role::Leader,
+            ServerState::Learner => Role::Observer,
+            ServerState::Follower if m.current_leader.is_some() => Role::Follower,
+            _ => Role::Looking,
+        }
+    }
+
+    /// Membership, leader and replication progress.
+    pub fn ensemble_stats(&self) -> EnsembleStats {
+        let role = self.role();
+        let m = self.metrics.borrow();
+        let membership = m.membership_config.membership();
+        let mut voters = BTreeMap::new();
+        let mut learners = BTreeMap::new();
+        for (id, node) in membership.nodes() {
+            if membership.voter_ids().any(|v| v == *id) {
+                voters.insert(*id, node.addr.clone());
+            } else {
+                learners.insert(*id, node.addr.clone());
+            }
+        }
+        let mut synced = BTreeSet::new();
+        if let (Some(replication), Some(last)) = (&m.replication, m.last_log_index) {
+            for (id, matched) in replication {
+                let behind = last.saturating_sub(matched.map_or(0, |l| l.index));
+                if *id != self.node_id && matched.is_some() && behind <= SYNCED_LAG_MAX {
+                    synced.insert(*id);
+                }
+            }
+        }
+        EnsembleStats { role, leader: m.current_leader, term: m.current_term, voters, learners, synced }
+    }
+
+    /// This node's id.
+    pub fn node_id(&self) -> u64 {
+        self.node_id
+    }
+
+    /// Asks every member to become a voter or learner as listed; members not
+    /// listed are removed. New members are first added as learners and
+    /// caught up (ZooKeeper's reconfig). Only on the leader.
+    pub async fn change_members(&self, members: BTreeMap<u64, Member>) -> Result<u64, ReplicationError> {
+        if !self.is_leader() {
+            let leader = self.metrics.borrow().current_leader;
+            return Err(ReplicationError::NotLeader { leader });
+        }
+        let current = self.ensemble_stats();
+        for (id, m) in &members {
+            let known = current.voters.contains_key(id) || current.learners.contains_key(id);
+            if !known {
+                self.raft
+                    .add_learner(*id, Node::new(m.addr.clone()), true)
+                    .await
+                    .map_err(|e| ReplicationError::Raft(format!("add learner {id}: {e}")))?;
+            }
+        }
+        let voters: BTreeSet<u64> = members.iter().filter(|(_, m)| m.voter).map(|(id, _)| *id).collect();
+        if voters.is_empty() {
+            return Err(ReplicationError::Config("a membership needs at least one voter".into()));
+        }
+        let resp = self
+            .raft
+            .change_membership(openraft::ChangeMembers::ReplaceAllVoters(voters), false)
+            .await
+            .map_err(|e| ReplicationError::Raft(format!("change membership: {e}")))?;
+        let stale: BTreeSet<u64> = self
+            .ensemble_stats()
+            .learners
+            .keys()
+            .filter(|id| !members.contains_key(id))
+            .copied()
+            .collect();
+        let mut index = resp.log_id.index;
+        if !stale.is_empty() {
+            let resp = self
+                .raft
+                .change_membership(openraft::ChangeMembers::RemoveNodes(stale), false)
+                .await
+                .map_err(|e| ReplicationError::Raft(format!("remove learners: {e}")))?;
+            index = resp.log_id.index;
+        }
+        Ok(index)
     }
 
     /// Whether this node is currently the leader (proposals are accepted).
@@ -194,6 +524,11 @@ impl<SM: StateMachine> Replica<SM> {
             let _ = stop.send(());
             let _ = task.await;
         }
+        if let Some(e) = &self.ensemble {
+            e.listener.abort();
+            e.membership.abort();
+            *e.link.lock().await = None;
+        }
         let raft_res = self.raft.shutdown().await.map_err(|e| ReplicationError::Raft(format!("shutdown: {e}")));
         let wal_res = match self.wal.close().await {
             Ok(()) | Err(StorageError::Closed) => Ok(()),
@@ -215,6 +550,10 @@ impl<SM: StateMachine> Drop for Replica<SM> {
         }
         if let Some((_, task)) = self.maintenance.lock().take() {
             task.abort();
+        }
+        if let Some(e) = &self.ensemble {
+            e.listener.abort();
+            e.membership.abort();
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let raft = self.raft.clone();
@@ -241,12 +580,22 @@ fn validate(opts: &ReplicaOptions) -> Result<(), ReplicationError> {
     Ok(())
 }
 
-fn raft_config(opts: &ReplicaOptions) -> Result<Config, ReplicationError> {
+fn raft_config(opts: &ReplicaOptions, ensemble: Option<&EnsembleOptions>) -> Result<Config, ReplicationError> {
+    let (heartbeat, election) = match ensemble {
+        Some(e) => (e.heartbeat.as_millis() as u64, e.election_timeout.as_millis() as u64),
+        None => (HEARTBEAT_INTERVAL_MS, ELECTION_TIMEOUT_MIN_MS),
+    };
+    let election_max = if ensemble.is_some() { election * 2 } else { ELECTION_TIMEOUT_MAX_MS };
     Config {
         cluster_name: "corral".into(),
-        heartbeat_interval: HEARTBEAT_INTERVAL_MS,
-        election_timeout_min: ELECTION_TIMEOUT_MIN_MS,
-        election_timeout_max: ELECTION_TIMEOUT_MAX_MS,
+        heartbeat_interval: heartbeat,
+        election_timeout_min: election,
+        election_timeout_max: election_max,
+        // Bounded append batches: a peer frame stays well under its limit
+        // even with entries at jute.maxbuffer.
+        max_payload_entries: 64,
+        snapshot_max_chunk_size: SNAPSHOT_CHUNK_BYTES,
+        install_snapshot_timeout: SNAPSHOT_CHUNK_TIMEOUT_MS,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(opts.snap_count),
         // Purging is driven by the retention task (oldest retained snapshot),
         // never by openraft on its own.
@@ -256,6 +605,121 @@ fn raft_config(opts: &ReplicaOptions) -> Result<Config, ReplicationError> {
     }
     .validate()
     .map_err(|e| ReplicationError::Config(e.to_string()))
+}
+
+/// Largest snapshot chunk sent to a member that is far behind.
+const SNAPSHOT_CHUNK_BYTES: u64 = 4 << 20;
+/// Time allowed for one snapshot chunk to be written and acknowledged.
+const SNAPSHOT_CHUNK_TIMEOUT_MS: u64 = 10_000;
+/// Entries a member may lag and still count as synced.
+const SYNCED_LAG_MAX: u64 = 1000;
+
+fn validate_ensemble(id: NodeId, e: &EnsembleOptions) -> Result<(), ReplicationError> {
+    let Some(me) = e.members.get(&id) else {
+        return Err(ReplicationError::Config(format!("node {id} is not one of the configured members")));
+    };
+    let _ = me;
+    if !e.members.values().any(|m| m.voter) {
+        return Err(ReplicationError::Config("an ensemble needs at least one voter".into()));
+    }
+    if e.heartbeat.is_zero() || e.election_timeout <= e.heartbeat {
+        return Err(ReplicationError::Config(format!(
+            "the election timeout ({:?}) must be longer than the heartbeat ({:?})",
+            e.election_timeout, e.heartbeat
+        )));
+    }
+    Ok(())
+}
+
+/// Starts a member: a fresh voter records the configured voters as the first
+/// membership (every voter records the same one, so it does not matter who
+/// goes first); a fresh learner waits for the leader to add it. Then waits
+/// until the log recovered from disk is applied.
+async fn join_ensemble(
+    raft: &Raft,
+    id: NodeId,
+    e: &EnsembleOptions,
+    recovered_last: Option<u64>,
+) -> Result<(), ReplicationError> {
+    let me = &e.members[&id];
+    if me.voter && !raft.is_initialized().await.map_err(raft_err)? {
+        let voters: BTreeMap<NodeId, Node> =
+            e.members.iter().filter(|(_, m)| m.voter).map(|(id, m)| (*id, Node::new(m.addr.clone()))).collect();
+        match raft.initialize(voters).await {
+            Ok(()) => {}
+            // A leader reached this node first: it is initialized already.
+            Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => {}
+            Err(err) => return Err(ReplicationError::Raft(format!("initialize: {err}"))),
+        }
+    }
+    let ready = raft
+        .wait(Some(OPEN_TIMEOUT))
+        .metrics(
+            move |m| {
+                m.running_state.is_err()
+                    || (m.last_log_index >= recovered_last
+                        && m.last_applied.map(|l| l.index) >= recovered_last)
+            },
+            "recovered log applied",
+        )
+        .await
+        .map_err(|e| ReplicationError::Raft(e.to_string()))?;
+    match &ready.running_state {
+        Ok(()) => Ok(()),
+        Err(e) => Err(ReplicationError::Raft(e.to_string())),
+    }
+}
+
+/// On the leader: adds configured learners (observers) that the membership
+/// does not have yet, e.g. on the first start of an ensemble.
+async fn keep_learners(raft: Raft, id: NodeId, configured: BTreeMap<u64, Member>) {
+    let mut added: BTreeSet<u64> = BTreeSet::new();
+    let wanted: Vec<(u64, String)> =
+        configured.iter().filter(|(_, m)| !m.voter).map(|(id, m)| (*id, m.addr.clone())).collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let mut metrics = raft.metrics();
+    loop {
+        let missing: Vec<(u64, String)> = {
+            let m = metrics.borrow_and_update();
+            if m.state != ServerState::Leader || m.current_leader != Some(id) {
+                Vec::new()
+            } else {
+                let membership = m.membership_config.membership();
+                wanted
+                    .iter()
+                    .filter(|(l, _)| membership.get_node(l).is_none() && !added.contains(l))
+                    .cloned()
+                    .collect()
+            }
+        };
+        for (learner, addr) in missing {
+            match raft.add_learner(learner, Node::new(addr), false).await {
+                Ok(_) => {
+                    tracing::info!(learner, "added configured observer as a learner");
+                    added.insert(learner);
+                }
+                Err(e) => tracing::debug!(learner, error = %e, "could not add observer yet"),
+            }
+        }
+        if added.len() == wanted.len() || metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Waits until this node has applied `index` (bounded, so a member cut off
+/// from the leader gives up instead of holding its client forever).
+async fn wait_applied(raft: &Raft, index: u64) -> Result<(), ReplicationError> {
+    raft.wait(Some(APPLY_WAIT))
+        .applied_index_at_least(Some(index), "applied locally")
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            openraft::metrics::WaitError::ShuttingDown => ReplicationError::ShutDown,
+            e => ReplicationError::Unavailable(format!("not applied locally in time: {e}")),
+        })
 }
 
 /// The log must continue the snapshot without a hole: whatever was purged

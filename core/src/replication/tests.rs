@@ -20,17 +20,17 @@ use crate::storage::{SnapshotStore, Wal, WalOptions};
 
 /// Adds to named counters; the output is the counter's new value.
 #[derive(Default)]
-struct Counters {
-    values: OrdMap<String, u64>,
-    last: u64,
+pub(super) struct Counters {
+    pub(super) values: OrdMap<String, u64>,
+    pub(super) last: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-enum Cmd {
+pub(super) enum Cmd {
     Add { key: String, delta: u64 },
 }
 
-fn add(key: impl Into<String>, delta: u64) -> Cmd {
+pub(super) fn add(key: impl Into<String>, delta: u64) -> Cmd {
     Cmd::Add { key: key.into(), delta }
 }
 
@@ -85,7 +85,7 @@ fn options(dir: &Path, snap_count: u64) -> ReplicaOptions {
 
 async fn open(opts: &ReplicaOptions) -> Result<(Replica<Counters>, Sm), ReplicationError> {
     let sm: Sm = Arc::default();
-    let replica = Replica::open_with(opts.clone(), sm.clone(), SEGMENT_BYTES_MIN).await?;
+    let replica = Replica::open_with(opts.clone(), sm.clone(), SEGMENT_BYTES_MIN, None).await?;
     Ok((replica, sm))
 }
 
@@ -311,7 +311,7 @@ async fn bad_options_a_used_state_machine_and_a_second_open_are_refused() {
     opts.snap_count = 1000;
 
     let used: Sm = Arc::new(RwLock::new(Counters { values: OrdMap::new(), last: 7 }));
-    let res = Replica::open_with(opts.clone(), used, SEGMENT_BYTES_MIN).await;
+    let res = Replica::open_with(opts.clone(), used, SEGMENT_BYTES_MIN, None).await;
     assert!(matches!(res, Err(ReplicationError::Config(_))));
 
     let (replica, _sm) = open(&opts).await.unwrap();

@@ -10,6 +10,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
+use crate::replication::Role;
 use super::node::Node;
 use super::VERSION;
 use crate::proto::OpCode;
@@ -90,10 +91,6 @@ pub async fn answer(node: &Arc<Node>, cmd: Command, _rd: BufReader<OwnedReadHalf
     };
     let _ = wr.write_all(text.as_bytes()).await;
     let _ = wr.shutdown().await;
-}
-
-fn mode() -> &'static str {
-    "standalone"
 }
 
 fn render(node: &Arc<Node>, cmd: Command) -> String {
@@ -178,7 +175,7 @@ fn summary(node: &Arc<Node>, out: &mut String, clients: bool) {
     let _ = writeln!(out, "Connections: {}", node.conns.lock().len());
     let _ = writeln!(out, "Outstanding: {}", node.stats.outstanding.load(Relaxed));
     let _ = writeln!(out, "Zxid: 0x{:x}", node.zxid());
-    let _ = writeln!(out, "Mode: {}", mode());
+    let _ = writeln!(out, "Mode: {}", node.mode());
     let _ = writeln!(out, "Node count: {}", node.sm.read().state.tree.node_count());
 }
 
@@ -199,7 +196,7 @@ fn mntr(node: &Arc<Node>, out: &mut String) {
     let watches = sm.watches.lock().watch_count();
     let rows: Vec<(&str, String)> = vec![
         ("zk_version", format!("{VERSION}, built on {}", env!("CARGO_PKG_VERSION"))),
-        ("zk_server_state", mode().to_string()),
+        ("zk_server_state", node.mode().to_string()),
         ("zk_avg_latency", format!("{avg:.4}")),
         ("zk_max_latency", format!("{}", max.round() as u64)),
         ("zk_min_latency", format!("{}", min.round() as u64)),
@@ -217,6 +214,31 @@ fn mntr(node: &Arc<Node>, out: &mut String) {
         ("zk_uptime", node.started.elapsed().as_millis().to_string()),
         ("zk_last_zxid", format!("0x{:x}", sm.zxid())),
     ];
+    let mut rows = rows;
+    if node.config.is_ensemble() {
+        let e = node.replica.ensemble_stats();
+        let peer_state = match e.role {
+            Role::Leader => "leading - broadcast",
+            Role::Follower => "following - broadcast",
+            Role::Observer => "observing - broadcast",
+            Role::Looking | Role::Standalone => "looking",
+        };
+        rows.push(("zk_peer_state", peer_state.to_string()));
+        rows.push(("zk_quorum_size", (e.voters.len() / 2 + 1).to_string()));
+        rows.push(("zk_election_epoch", e.term.to_string()));
+        rows.push(("zk_pending_syncs", node.stats.pending_syncs.load(Relaxed).to_string()));
+        if e.role == Role::Leader {
+            let followers = e.voters.keys().filter(|id| **id != node.server_id).count();
+            let synced_followers = e.synced.iter().filter(|id| e.voters.contains_key(id)).count();
+            let synced_observers = e.synced.iter().filter(|id| e.learners.contains_key(id)).count();
+            rows.push(("zk_learners", (followers + e.learners.len()).to_string()));
+            rows.push(("zk_followers", followers.to_string()));
+            rows.push(("zk_synced_followers", synced_followers.to_string()));
+            rows.push(("zk_synced_non_voting_followers", "0".to_string()));
+            rows.push(("zk_synced_observers", synced_observers.to_string()));
+            rows.push(("zk_observers", e.learners.len().to_string()));
+        }
+    }
     for (k, v) in rows {
         let _ = writeln!(out, "{k}\t{v}");
     }

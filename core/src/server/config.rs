@@ -7,7 +7,7 @@
 //! operator's file carries many (`admin.serverPort`, `server.N`, `ssl.*`, …).
 //! A bad value of a key corral uses is an error naming the key.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -63,6 +63,92 @@ pub enum ConfigError {
         /// Effective maximum.
         max_ms: u32,
     },
+}
+
+/// One `server.N` line: a member of the ensemble.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerSpec {
+    /// Host the other members reach this one at.
+    pub host: String,
+    /// Port of the peer transport (ZooKeeper's quorum port).
+    pub peer_port: u16,
+    /// ZooKeeper's leader-election port: accepted, unused by corral.
+    pub election_port: Option<u16>,
+    /// An observer (non-voting) rather than a participant.
+    pub observer: bool,
+    /// Client address from the `;[clientHost:]clientPort` part, if given.
+    pub client: Option<(Option<String>, u16)>,
+}
+
+impl ServerSpec {
+    /// The peer address, `host:port` (IPv6 hosts in brackets).
+    pub fn peer_addr(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.peer_port)
+        } else {
+            format!("{}:{}", self.host, self.peer_port)
+        }
+    }
+
+    /// The line as ZooKeeper writes it in `/zookeeper/config`.
+    pub fn render(&self, client_fallback: SocketAddr) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        let (chost, cport) = match &self.client {
+            Some((h, p)) => (h.clone().unwrap_or_else(|| "0.0.0.0".into()), *p),
+            None => (client_fallback.ip().to_string(), client_fallback.port()),
+        };
+        format!(
+            "{host}:{}:{}:{};{chost}:{cport}",
+            self.peer_port,
+            self.election_port.unwrap_or(0),
+            if self.observer { "observer" } else { "participant" }
+        )
+    }
+}
+
+/// Parses the value of a `server.N` line:
+/// `host:peerPort:electionPort[:observer|:participant][;[clientHost:]clientPort]`.
+pub fn parse_server_spec(value: &str) -> Result<ServerSpec, String> {
+    let (addr, client) = match value.split_once(';') {
+        Some((a, c)) => (a.trim(), Some(c.trim())),
+        None => (value.trim(), None),
+    };
+    let (host, rest) = if let Some(stripped) = addr.strip_prefix('[') {
+        let (h, r) = stripped.split_once(']').ok_or("an unclosed '[' in the host")?;
+        (h.to_owned(), r.strip_prefix(':').ok_or("expected ':' after the host")?)
+    } else {
+        let (h, r) = addr.split_once(':').ok_or("expected host:peerPort:electionPort")?;
+        (h.to_owned(), r)
+    };
+    if host.is_empty() {
+        return Err("the host is empty".into());
+    }
+    let parts: Vec<&str> = rest.split(':').collect();
+    let port = |s: &str, what: &str| s.parse::<u16>().ok().filter(|p| *p > 0).ok_or(format!("{what} {s:?} is not a port"));
+    let peer_port = port(parts[0], "peer port")?;
+    let election_port = match parts.get(1) {
+        Some(p) => Some(port(p, "election port")?),
+        None => None,
+    };
+    let observer = match parts.get(2).copied() {
+        None | Some("participant") => false,
+        Some("observer") => true,
+        Some(other) => return Err(format!("role {other:?} is neither participant nor observer")),
+    };
+    if parts.len() > 3 {
+        return Err("too many ':' fields".into());
+    }
+    let client = match client {
+        None | Some("") => None,
+        Some(c) => match c.rsplit_once(':') {
+            Some((h, p)) => {
+                let h = h.trim_start_matches('[').trim_end_matches(']');
+                Some((Some(h.to_owned()), port(p, "client port")?))
+            }
+            None => Some((None, port(c, "client port")?)),
+        },
+    };
+    Ok(ServerSpec { host, peer_port, election_port, observer, client })
 }
 
 /// The `4lw.commands.whitelist` setting.
@@ -133,6 +219,23 @@ pub struct Config {
     /// `maxWatchesPerConnection` (corral): watch registrations one connection
     /// may hold; beyond it the registering request fails.
     pub watches_per_connection_max: u32,
+    /// `server.N` lines (and those of `dynamicConfigFile`): the ensemble's members.
+    pub servers: BTreeMap<u64, ServerSpec>,
+    /// This member's id; `None` = read from `dataDir/myid`. See [`Config::my_id`].
+    pub server_id: Option<u64>,
+    /// `initLimit`: ticks a member may take to connect and catch up.
+    pub init_limit: u32,
+    /// `syncLimit`: ticks a member may fall silent before it is dropped.
+    pub sync_limit: u32,
+    /// `standaloneEnabled`: a single `server.N` line runs standalone.
+    pub standalone_enabled: bool,
+    /// `dynamicConfigFile`: where the membership lives (and is rewritten by reconfig).
+    pub dynamic_config_file: Option<PathBuf>,
+    /// `quorumListenOnAllIPs`: bind the peer port on every interface.
+    pub quorum_listen_on_all_ips: bool,
+    /// `electionTimeoutMs` (corral): how long followers wait for the
+    /// leader's heartbeat before electing; `None` = derived from tickTime.
+    pub election_timeout_ms: Option<u32>,
     /// Keys of the parsed text that corral does not use, in file order.
     pub ignored_keys: Vec<String>,
 }
@@ -163,6 +266,14 @@ impl Default for Config {
             container_deletions_per_minute_max: 10_000,
             outstanding_requests_per_connection_max: 1000,
             watches_per_connection_max: WATCHES_PER_CONNECTION_MAX_DEFAULT,
+            servers: BTreeMap::new(),
+            server_id: None,
+            init_limit: 10,
+            sync_limit: 5,
+            standalone_enabled: true,
+            dynamic_config_file: None,
+            quorum_listen_on_all_ips: false,
+            election_timeout_ms: None,
             ignored_keys: Vec::new(),
         }
     }
@@ -286,6 +397,40 @@ impl Config {
             "maxWatchesPerConnection" => {
                 self.watches_per_connection_max = v.parsed("a positive number")?
             }
+            "initLimit" => self.init_limit = v.parsed("a positive number of ticks")?,
+            "syncLimit" => self.sync_limit = v.parsed("a positive number of ticks")?,
+            "standaloneEnabled" => self.standalone_enabled = v.boolean()?,
+            "quorumListenOnAllIPs" => self.quorum_listen_on_all_ips = v.boolean()?,
+            "electionTimeoutMs" => {
+                self.election_timeout_ms = Some(v.parsed("a number of milliseconds >= 50")?)
+            }
+            "myid" => self.server_id = Some(v.parsed("a server id (1-255)")?),
+            "dynamicConfigFile" => {
+                let path = v.path()?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| v.invalid(&format!("cannot read it: {e}")))?;
+                for (_, k, val) in properties(&text)? {
+                    if k.starts_with("server.") {
+                        self.apply(&k, &k, val.trim())?;
+                    } else if k != "version" {
+                        return Err(v.invalid(&format!("it holds {k:?}; only server.N and version belong there")));
+                    }
+                }
+                self.dynamic_config_file = Some(path);
+            }
+            server if server.starts_with("server.") => {
+                let id: u64 = server["server.".len()..]
+                    .parse()
+                    .ok()
+                    .filter(|id| (1..=255).contains(id))
+                    .ok_or_else(|| v.invalid("server.N needs a number N from 1 to 255"))?;
+                let spec = parse_server_spec(value).map_err(|reason| v.invalid(&reason))?;
+                self.servers.insert(id, spec);
+            }
+            "peerType" => match value {
+                "observer" | "participant" => {}
+                _ => return Err(v.invalid("observer or participant")),
+            },
             _ => return Ok(false),
         }
         Ok(true)
@@ -333,6 +478,43 @@ impl Config {
                 .session_timeout()?;
             }
         }
+        if self.is_ensemble() {
+            for (key, n) in [("initLimit", self.init_limit), ("syncLimit", self.sync_limit)] {
+                if n == 0 {
+                    return Err(ConfigError::InvalidValue {
+                        key: key.to_owned(),
+                        value: "0".to_owned(),
+                        reason: "must be positive".to_owned(),
+                    });
+                }
+            }
+            if !self.servers.values().any(|s| !s.observer) {
+                return Err(ConfigError::InvalidValue {
+                    key: "server.N".to_owned(),
+                    value: String::new(),
+                    reason: "an ensemble needs at least one participant".to_owned(),
+                });
+            }
+            let mut peers = BTreeSet::new();
+            for (id, spec) in &self.servers {
+                if !peers.insert(spec.peer_addr()) {
+                    return Err(ConfigError::InvalidValue {
+                        key: format!("server.{id}"),
+                        value: spec.peer_addr(),
+                        reason: "two members share this peer address".to_owned(),
+                    });
+                }
+            }
+        }
+        if let Some(ms) = self.election_timeout_ms {
+            if ms < 50 {
+                return Err(ConfigError::InvalidValue {
+                    key: "electionTimeoutMs".to_owned(),
+                    value: ms.to_string(),
+                    reason: "must be at least 50".to_owned(),
+                });
+            }
+        }
         let (min_ms, max_ms) = (self.min_session_timeout_ms(), self.max_session_timeout_ms());
         if min_ms > max_ms {
             return Err(ConfigError::SessionTimeoutRange { min_ms, max_ms });
@@ -349,6 +531,43 @@ impl Config {
             self.snap_count = 2;
         }
         Ok(())
+    }
+
+    /// Whether this configuration runs a replicated ensemble member (several
+    /// `server.N` lines, or one with `standaloneEnabled=false`).
+    pub fn is_ensemble(&self) -> bool {
+        self.servers.len() > 1 || (self.servers.len() == 1 && !self.standalone_enabled)
+    }
+
+    /// This member's id: `myid` if set, else the number in `dataDir/myid`
+    /// (ZooKeeper's file); it must name one of the `server.N` lines.
+    pub fn my_id(&self) -> Result<u64, ConfigError> {
+        let id = match self.server_id {
+            Some(id) => id,
+            None => {
+                let path = self.data_dir.join("myid");
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                text.trim().parse().map_err(|_| ConfigError::InvalidValue {
+                    key: "myid".to_owned(),
+                    value: text.trim().to_owned(),
+                    reason: format!("{} must hold a server id", path.display()),
+                })?
+            }
+        };
+        if !self.servers.contains_key(&id) {
+            return Err(ConfigError::InvalidValue {
+                key: "myid".to_owned(),
+                value: id.to_string(),
+                reason: "no server.N line has this id".to_owned(),
+            });
+        }
+        Ok(id)
+    }
+
+    /// How long a follower waits for the leader before it calls an election.
+    pub fn election_timeout(&self) -> Duration {
+        let ms = self.election_timeout_ms.unwrap_or_else(|| (self.tick_time_ms / 2).clamp(150, 1000));
+        Duration::from_millis(ms as u64)
     }
 
     /// Where the write-ahead log lives: `dataLogDir`, else `dataDir`.
@@ -737,19 +956,72 @@ mod tests {
              tickTime=500\n",
         );
         assert_eq!(c.tick_time_ms, 500);
+        assert_eq!((c.init_limit, c.sync_limit, c.servers.len()), (5, 2, 1));
+        // One server.N line with standaloneEnabled runs standalone.
+        assert!(!c.is_ensemble());
         assert_eq!(
             c.ignored_keys,
-            [
-                "admin.serverPort",
-                "admin.enableServer",
-                "metricsProvider.className",
-                "initLimit",
-                "syncLimit",
-                "server.1",
-                "standaloneEnabled",
-                "globalOutstandingLimit"
-            ]
+            ["admin.serverPort", "admin.enableServer", "metricsProvider.className", "globalOutstandingLimit"]
         );
+    }
+
+    #[test]
+    fn ensemble_lines_myid_and_dynamic_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("myid"), "2\n").unwrap();
+        let text = format!(
+            "dataDir={}\nserver.1=10.0.0.1:2888:3888\nserver.2=[::1]:2889:3889:participant;127.0.0.1:2182\n\
+             server.3=host3:2890:3890:observer;2183\nserver.4=host4:2891\n",
+            dir.path().display()
+        );
+        let c = parse(&text);
+        assert!(c.is_ensemble());
+        assert_eq!(c.my_id().unwrap(), 2);
+        let s2 = &c.servers[&2];
+        assert_eq!((s2.host.as_str(), s2.peer_port, s2.election_port, s2.observer), ("::1", 2889, Some(3889), false));
+        assert_eq!(s2.client, Some((Some("127.0.0.1".to_owned()), 2182)));
+        assert_eq!(s2.peer_addr(), "[::1]:2889");
+        assert!(c.servers[&3].observer);
+        assert_eq!(c.servers[&3].client, Some((None, 2183)));
+        assert_eq!(c.servers[&4].election_port, None);
+        assert_eq!(
+            c.servers[&1].render("0.0.0.0:2181".parse().unwrap()),
+            "10.0.0.1:2888:3888:participant;0.0.0.0:2181"
+        );
+
+        let dynamic = dir.path().join("zoo.cfg.dynamic");
+        std::fs::write(&dynamic, "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nversion=100000000\n").unwrap();
+        let c = parse(&format!("dataDir={}\ndynamicConfigFile={}\nmyid=1\n", dir.path().display(), dynamic.display()));
+        assert_eq!(c.servers.len(), 2);
+        assert_eq!(c.my_id().unwrap(), 1);
+        assert_eq!(c.dynamic_config_file.as_deref(), Some(dynamic.as_path()));
+    }
+
+    #[test]
+    fn bad_ensemble_config_names_the_key() {
+        for (text, key) in [
+            ("server.0=h:1:2\n", "server.0"),
+            ("server.x=h:1:2\n", "server.x"),
+            ("server.1=h\n", "server.1"),
+            ("server.1=h:port:2\n", "server.1"),
+            ("server.1=h:1:2:leader\n", "server.1"),
+            ("server.1=h:1:2;notaport\n", "server.1"),
+            ("server.1=[::1:1:2\n", "server.1"),
+            ("server.1=h:1:2\nserver.2=h:1:3\n", "server.2"),
+            ("server.1=h:1:2:observer\nserver.2=h:2:3:observer\n", "server.N"),
+            ("server.1=h:1:2\nserver.2=h:2:3\nsyncLimit=0\n", "syncLimit"),
+            ("electionTimeoutMs=10\n", "electionTimeoutMs"),
+            ("dynamicConfigFile=/nonexistent/zoo.cfg.dynamic\n", "dynamicConfigFile"),
+            ("peerType=witness\n", "peerType"),
+        ] {
+            let (k, _) = invalid(text);
+            assert_eq!(k, key, "{text}");
+        }
+        // myid must name a server line.
+        let c = parse("server.1=h:1:2\nserver.2=h:2:3\nmyid=7\n");
+        assert!(c.my_id().unwrap_err().to_string().contains("no server.N line"));
+        let c = parse("dataDir=/nonexistent-corral\nserver.1=h:1:2\nserver.2=h:2:3\n");
+        assert!(c.my_id().unwrap_err().to_string().contains("myid"));
     }
 
     #[test]

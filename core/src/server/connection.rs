@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -104,6 +104,15 @@ async fn read_payload(rd: &mut BufReader<OwnedReadHalf>, head: [u8; 4], max: usi
 /// Establishes or resumes the session (§3.3 of the protocol reference);
 /// false when the connection must close.
 async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> bool {
+    if node.config.is_ensemble() && !node.serving() {
+        tracing::info!(peer = %conn.peer, "no leader: not serving clients; closing");
+        return false;
+    }
+    if req.last_zxid_seen > node.zxid() && node.config.is_ensemble() {
+        // The client saw more of the log than this member applied: catch up
+        // with the leader first (ZooKeeper closes at once).
+        let _ = tokio::time::timeout(Duration::from_millis(req.timeout_ms.max(0) as u64 / 3), node.replica.sync()).await;
+    }
     if req.last_zxid_seen > node.zxid() {
         tracing::info!(peer = %conn.peer, seen = req.last_zxid_seen, "client has seen a newer zxid; closing");
         return false;

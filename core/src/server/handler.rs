@@ -247,6 +247,19 @@ async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: 
             // SASL is not configured: answered like a server without it (null token).
             Outcome::one(reply_frame(xid, 0, Code::Ok, Some(&Response::Sasl { token: None }))).into()
         }
+        Request::Sync { path } if node.config.is_ensemble() => {
+            // Catch up with the leader's commit point before answering.
+            let node = node.clone();
+            Handled::Later(Box::pin(async move {
+                node.stats.pending_syncs.fetch_add(1, Ordering::Relaxed);
+                let synced = node.replica.sync().await;
+                node.stats.pending_syncs.fetch_sub(1, Ordering::Relaxed);
+                match synced {
+                    Ok(_) => Outcome::one(reply_frame(xid, node.zxid(), Code::Ok, Some(&Response::Sync { path }))),
+                    Err(e) => log_failed(e),
+                }
+            }))
+        }
         Request::Sync { path } => Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::Sync { path }))).into(),
         Request::SetWatches(sw) => set_watches(node, conn, xid, sw).into(),
         read => Outcome::one(read_op(node, conn, xid, op, read)).into(),

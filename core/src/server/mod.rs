@@ -50,6 +50,9 @@ pub enum ServerError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The ensemble part of the configuration cannot be used.
+    #[error("configuration: {0}")]
+    Config(String),
     /// The replicated log could not be opened or failed.
     #[error("replication: {0}")]
     Replication(#[from] crate::replication::ReplicationError),

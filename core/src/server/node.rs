@@ -18,7 +18,7 @@ use super::session::SessionTracker;
 use super::sm::{ConnectionSinks, Outbound, ServerSm};
 use super::stats::{ConnStats, ServerStats};
 use super::ServerError;
-use crate::replication::{Replica, ReplicaOptions, ReplicationError};
+use crate::replication::{EnsembleOptions, Member, Replica, ReplicaOptions, ReplicationError, Role};
 use crate::txn::{Txn, TxnOp, TxnResult};
 use crate::watch::{ConnId, WatchRegistry};
 
@@ -58,6 +58,8 @@ pub struct Node {
     pub local_addr: SocketAddr,
     /// When the node started serving.
     pub started: Instant,
+    /// This member's id (`myid`; 1 when standalone).
+    pub server_id: u64,
     next_conn: AtomicU64,
     next_session: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
@@ -69,12 +71,12 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// This node's id in session ids (ZooKeeper uses `myid`; standalone is 1).
-const STANDALONE_SERVER_ID: i64 = 1;
+/// This node's id when standalone (ZooKeeper's session ids then carry 1 too).
+const STANDALONE_SERVER_ID: u64 = 1;
 
 /// ZooKeeper's first session id: server id in the top byte, the start time
 /// in ms in the next 40 bits, then a counter.
-fn initial_session_id(server_id: i64) -> u64 {
+fn initial_session_id(server_id: u64) -> u64 {
     let t = (now_ms() as u64) << 24 >> 8;
     ((server_id as u64) << 56) | t
 }
@@ -89,22 +91,38 @@ impl Node {
         let watches = Arc::new(Mutex::new(WatchRegistry::new(config.watches_per_connection_max)));
         let sinks = Arc::new(ConnectionSinks::default());
         let sm = Arc::new(RwLock::new(ServerSm::new(watches, sinks.clone())));
+        let mut config = config;
+        let server_id = if config.is_ensemble() {
+            config.my_id().map_err(|e| ServerError::Config(e.to_string()))?
+        } else {
+            STANDALONE_SERVER_ID
+        };
         let opts = ReplicaOptions {
-            node_id: 1,
+            node_id: server_id,
             data_dir: config.data_dir.join("version-2"),
             log_dir: config.data_log_dir().join("version-2"),
             snap_count: config.snap_count,
             snap_retain_count: config.snap_retain_count as usize,
             purge_interval: config.purge_interval(),
         };
-        let replica = Replica::open_standalone(opts, sm.clone()).await?;
+        let replica = if config.is_ensemble() {
+            let ensemble = ensemble_options(&config, server_id)?;
+            if let Some((host, port)) = &config.servers[&server_id].client {
+                config.client_port = *port;
+                if let Some(ip) = host.as_deref().and_then(|h| h.parse().ok()) {
+                    config.client_port_address = ip;
+                }
+            }
+            Replica::open_member(opts, sm.clone(), ensemble).await?
+        } else {
+            Replica::open_standalone(opts, sm.clone()).await?
+        };
         let addr = config.client_address();
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
         let local_addr =
             listener.local_addr().map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
-        let mut config = config;
         // With port 0 the kernel picked one: `conf` reports the real port.
         config.client_port = local_addr.port();
         let sessions = SessionTracker::new(Duration::from_millis(config.tick_time_ms as u64));
@@ -123,8 +141,9 @@ impl Node {
             stats: ServerStats::default(),
             local_addr,
             started: Instant::now(),
+            server_id,
             next_conn: AtomicU64::new(1),
-            next_session: AtomicU64::new(initial_session_id(STANDALONE_SERVER_ID)),
+            next_session: AtomicU64::new(initial_session_id(server_id)),
             shutdown_tx,
             tasks: Mutex::new(Vec::new()),
         });
@@ -134,6 +153,12 @@ impl Node {
             tokio::spawn(reaper_loop(node.clone())),
         ];
         *node.tasks.lock() = tasks;
+        let weak = Arc::downgrade(&node);
+        node.replica.set_app_handler(move |from, payload| {
+            if let Some(node) = weak.upgrade() {
+                node.on_member_message(from, &payload);
+            }
+        });
         Ok(node)
     }
 
@@ -183,6 +208,45 @@ impl Node {
         Ok((index as i64, result))
     }
 
+    /// Whether this node expires sessions and reaps containers: the leader
+    /// (or a standalone node).
+    pub fn leads(&self) -> bool {
+        matches!(self.replica.role(), Role::Leader | Role::Standalone)
+    }
+
+    /// Whether clients are served: standalone, or a member that knows a leader.
+    pub fn serving(&self) -> bool {
+        !matches!(self.replica.role(), Role::Looking)
+    }
+
+    /// ZooKeeper's name for this node's role (`srvr`'s Mode, mntr's zk_server_state).
+    pub fn mode(&self) -> &'static str {
+        match self.replica.role() {
+            Role::Standalone => "standalone",
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            Role::Observer => "observer",
+            Role::Looking => "looking",
+        }
+    }
+
+    /// A message from another member: a batch of session touches.
+    fn on_member_message(&self, from: u64, payload: &[u8]) {
+        match decode_touches(payload) {
+            Some(ids) => {
+                let sm = self.sm.read();
+                for id in ids {
+                    if !self.sessions.touch(id) {
+                        if let Some(info) = sm.state.sessions.get(&id) {
+                            self.sessions.add(id, info.timeout_ms);
+                        }
+                    }
+                }
+            }
+            None => tracing::warn!(from, "malformed session touches from a member"),
+        }
+    }
+
     /// Number of live connections from one address.
     pub fn connections_from(&self, ip: IpAddr) -> usize {
         self.conns.lock().values().filter(|c| c.peer.ip() == ip).count()
@@ -223,22 +287,74 @@ async fn accept_loop(node: Arc<Node>, listener: TcpListener) {
     }
 }
 
-/// Expires sessions whose clients went silent; also forgets sessions the log
-/// closed by other paths.
+fn encode_touches(ids: &[i64]) -> Vec<u8> {
+    ids.iter().flat_map(|id| id.to_be_bytes()).collect()
+}
+
+fn decode_touches(payload: &[u8]) -> Option<Vec<i64>> {
+    if payload.len() % 8 != 0 {
+        return None;
+    }
+    Some(payload.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().expect("8 bytes"))).collect())
+}
+
+/// The peer side of an ensemble member, from its configuration.
+fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, ServerError> {
+    let members = config
+        .servers
+        .iter()
+        .map(|(id, s)| (*id, Member { addr: s.peer_addr(), voter: !s.observer }))
+        .collect();
+    let spec = &config.servers[&me];
+    let listen = if config.quorum_listen_on_all_ips {
+        std::net::SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), spec.peer_port)
+    } else {
+        use std::net::ToSocketAddrs;
+        spec.peer_addr()
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| ServerError::Config(format!("server.{me}: cannot resolve {}", spec.peer_addr())))?
+    };
+    let election_timeout = config.election_timeout();
+    Ok(EnsembleOptions { members, listen, heartbeat: election_timeout / 5, election_timeout })
+}
+
+/// Expires sessions whose clients went silent (on the leader, which owns
+/// expiry); on other members, forwards the touches of local sessions to the
+/// leader. Also forgets sessions the log closed by other paths.
 async fn expiry_loop(node: Arc<Node>) {
     let period = Duration::from_millis((node.config.tick_time_ms as u64 / 2).clamp(10, 1000));
+    let mut leading = node.leads();
     loop {
         tokio::time::sleep(period).await;
-        for session_id in node.sessions.expired(Instant::now()) {
-            tracing::info!(session = format!("0x{session_id:x}"), "session expired");
-            if let Err(e) = node.close_session(session_id).await {
-                tracing::warn!(error = %e, "could not expire session");
-            }
-        }
         let closed = std::mem::take(&mut *node.sm.read().closed_sessions.lock());
         for session_id in closed {
             if let Some(conn) = node.sessions.remove(session_id) {
                 node.sinks.send(conn, Outbound::Close);
+            }
+        }
+        let leads = node.leads();
+        if !leads {
+            leading = false;
+            let touched = node.sessions.drain_touched();
+            if !touched.is_empty() {
+                node.replica.send_to_leader(encode_touches(&touched)).await;
+            }
+            continue;
+        }
+        node.sessions.drain_touched();
+        if !leading {
+            // A new leader restarts every session's clock, as ZooKeeper does.
+            leading = true;
+            node.sessions.restart_all();
+            tracing::info!("leading: session clocks restarted");
+        }
+        node.sessions.reconcile(&node.sm.read().state.sessions);
+        for session_id in node.sessions.expired(Instant::now()) {
+            tracing::info!(session = format!("0x{session_id:x}"), "session expired");
+            if let Err(e) = node.close_session(session_id).await {
+                tracing::warn!(error = %e, "could not expire session");
             }
         }
     }
@@ -251,6 +367,9 @@ async fn reaper_loop(node: Arc<Node>) {
     let per_minute = node.config.container_deletions_per_minute_max.max(1) as u64;
     loop {
         tokio::time::sleep(period).await;
+        if !node.leads() {
+            continue;
+        }
         let max = ((per_minute * period.as_millis() as u64) / 60_000).max(1) as usize;
         let candidates = node.sm.read().state.tree.reap_candidates(now_ms(), max);
         for path in candidates {

@@ -5,7 +5,7 @@
 //! `txn::State`; deadlines are not: a node that starts (or a new leader)
 //! restarts every session's clock, as ZooKeeper does.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -22,12 +22,15 @@ struct Entry {
 pub struct SessionTracker {
     tick: Duration,
     entries: Mutex<HashMap<i64, Entry>>,
+    /// Sessions touched since the last [`SessionTracker::drain_touched`]
+    /// (what a follower reports to the leader).
+    touched: Mutex<HashSet<i64>>,
 }
 
 impl SessionTracker {
     /// A tracker that rounds deadlines up to multiples of `tick`.
     pub fn new(tick: Duration) -> SessionTracker {
-        SessionTracker { tick, entries: Mutex::new(HashMap::new()) }
+        SessionTracker { tick, entries: Mutex::new(HashMap::new()), touched: Mutex::new(HashSet::new()) }
     }
 
     fn deadline(&self, now: Instant, timeout: Duration) -> Instant {
@@ -48,6 +51,7 @@ impl SessionTracker {
 
     /// Moves the deadline of a session after a packet from its client; false if unknown.
     pub fn touch(&self, session_id: i64) -> bool {
+        self.touched.lock().insert(session_id);
         let now = Instant::now();
         let mut entries = self.entries.lock();
         match entries.get_mut(&session_id) {
@@ -90,6 +94,39 @@ impl SessionTracker {
     /// Stops tracking a session; returns its connection, if any.
     pub fn remove(&self, session_id: i64) -> Option<ConnId> {
         self.entries.lock().remove(&session_id).and_then(|e| e.conn)
+    }
+
+    /// The sessions touched since the last call, plus every session a local
+    /// connection carries.
+    pub fn drain_touched(&self) -> Vec<i64> {
+        let mut touched = std::mem::take(&mut *self.touched.lock());
+        touched.extend(self.entries.lock().iter().filter(|(_, e)| e.conn.is_some()).map(|(id, _)| *id));
+        touched.into_iter().collect()
+    }
+
+    /// Gives every session a full timeout from now (a new leader's start).
+    pub fn restart_all(&self) {
+        let now = Instant::now();
+        let mut entries = self.entries.lock();
+        for e in entries.values_mut() {
+            let timeout = e.timeout;
+            e.deadline = self.deadline(now, timeout);
+        }
+    }
+
+    /// Tracks exactly the sessions of the replicated table: new ones start
+    /// a fresh clock, ones the log closed are dropped.
+    pub fn reconcile(&self, table: &imbl::OrdMap<i64, crate::txn::SessionInfo>) {
+        let now = Instant::now();
+        let mut entries = self.entries.lock();
+        entries.retain(|id, _| table.contains_key(id));
+        for (id, info) in table.iter() {
+            if !entries.contains_key(id) {
+                let timeout = Duration::from_millis(info.timeout_ms.max(0) as u64);
+                let deadline = self.deadline(now, timeout);
+                entries.insert(*id, Entry { deadline, timeout, conn: None });
+            }
+        }
     }
 
     /// Sessions whose deadline has passed.

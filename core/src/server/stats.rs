@@ -16,6 +16,8 @@ pub struct ServerStats {
     latency_sum_us: AtomicU64,
     latency_min_us: AtomicU64,
     latency_max_us: AtomicU64,
+    /// `sync` requests waiting for the leader's commit point.
+    pub pending_syncs: AtomicU64,
 }
 
 impl ServerStats {

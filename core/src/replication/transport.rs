@@ -1,0 +1,592 @@
+//! The peer transport: TCP between the nodes of an ensemble.
+//!
+//! Every message is one frame: `[u32 body length][u32 crc32 of body][body]`,
+//! big-endian, where the body is `[protocol version u8][kind u8][request id
+//! u64][bincode payload]`. A frame whose length is out of bounds, whose
+//! checksum does not match or whose version is unknown closes the connection.
+//! Each connection starts with a `Hello` naming the sender and the node it
+//! means to reach, so that a mis-wired `server.N` line fails loudly.
+//!
+//! Two kinds of connection use the one format:
+//! - consensus RPCs (append, vote, snapshot chunks): one connection per
+//!   openraft network client, one request at a time;
+//! - the leader link: a follower's or observer's multiplexed connection to
+//!   the leader, carrying forwarded writes (answered in any order, submitted
+//!   to the log in the order they arrive), read-index requests (`sync`) and
+//!   one-way application messages (session touches).
+//!
+//! Queues are bounded: a slow peer slows its senders instead of growing memory.
+
+use std::collections::HashMap;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Unreachable};
+use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
+};
+use parking_lot::Mutex;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::types::{decode, encode, Blob, Node, NodeId, Raft, TypeConfig};
+
+/// Version of the frame format and message set.
+pub(crate) const PROTOCOL_VERSION: u8 = 1;
+/// Largest frame body accepted (a batch of entries or a snapshot chunk).
+pub(crate) const FRAME_BYTES_MAX: usize = 128 << 20;
+/// Bytes of the body before the payload: version, kind, request id.
+const BODY_HEADER_BYTES: usize = 10;
+/// How long a connection attempt (TCP + hello) may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+/// Frames queued for one connection's writer before senders wait.
+const QUEUE_FRAMES_MAX: usize = 1024;
+/// Name checked in every hello: nodes of other systems are turned away.
+const CLUSTER_NAME: &str = "corral";
+
+/// What a frame carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    Hello = 1,
+    AppendEntries = 2,
+    Vote = 3,
+    InstallSnapshot = 4,
+    Forward = 5,
+    ReadIndex = 6,
+    App = 7,
+    Reply = 8,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Kind> {
+        Some(match b {
+            1 => Kind::Hello,
+            2 => Kind::AppendEntries,
+            3 => Kind::Vote,
+            4 => Kind::InstallSnapshot,
+            5 => Kind::Forward,
+            6 => Kind::ReadIndex,
+            7 => Kind::App,
+            8 => Kind::Reply,
+            _ => return None,
+        })
+    }
+}
+
+/// One decoded frame.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Frame {
+    pub(crate) kind: Kind,
+    pub(crate) id: u64,
+    pub(crate) payload: Vec<u8>,
+}
+
+/// The first frame of every connection.
+#[derive(Debug, Serialize, Deserialize)]
+struct Hello {
+    cluster: String,
+    from: NodeId,
+    to: NodeId,
+}
+
+/// The leader's answer to a forwarded write.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ForwardReply {
+    /// Committed and applied on the leader at `index`, with the encoded output.
+    Done { index: u64, output: Blob },
+    /// The receiver is not (or no longer) the leader.
+    NotLeader { leader: Option<NodeId> },
+    /// The leader could not take it (shutting down, storage failure).
+    Failed(String),
+}
+
+/// The leader's answer to a read-index request.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum ReadIndexReply {
+    /// Leadership confirmed by a quorum; everything up to `index` is committed.
+    Index(u64),
+    NotLeader { leader: Option<NodeId> },
+    Failed(String),
+}
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+/// Encodes a frame, length and checksum included.
+pub(crate) fn encode_frame(kind: Kind, id: u64, payload: &[u8]) -> Vec<u8> {
+    let body_len = BODY_HEADER_BYTES + payload.len();
+    let mut out = Vec::with_capacity(8 + body_len);
+    out.extend_from_slice(&(body_len as u32).to_be_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.push(PROTOCOL_VERSION);
+    out.push(kind as u8);
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(payload);
+    let crc = crc32fast::hash(&out[8..]);
+    out[4..8].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// Decodes a frame body (everything after length and checksum).
+pub(crate) fn decode_body(crc: u32, body: Vec<u8>) -> io::Result<Frame> {
+    if crc32fast::hash(&body) != crc {
+        return Err(invalid("peer frame checksum mismatch"));
+    }
+    if body.len() < BODY_HEADER_BYTES {
+        return Err(invalid(format!("peer frame body of {} bytes is too short", body.len())));
+    }
+    if body[0] != PROTOCOL_VERSION {
+        return Err(invalid(format!(
+            "peer speaks protocol version {}, this node speaks {PROTOCOL_VERSION}",
+            body[0]
+        )));
+    }
+    let kind = Kind::from_u8(body[1]).ok_or_else(|| invalid(format!("unknown peer message kind {}", body[1])))?;
+    let id = u64::from_be_bytes(body[2..10].try_into().expect("8 bytes"));
+    let mut payload = body;
+    payload.drain(..BODY_HEADER_BYTES);
+    Ok(Frame { kind, id, payload })
+}
+
+async fn read_frame(rd: &mut (impl AsyncReadExt + Unpin)) -> io::Result<Frame> {
+    let mut head = [0u8; 8];
+    rd.read_exact(&mut head).await?;
+    let len = u32::from_be_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_be_bytes(head[4..].try_into().expect("4 bytes"));
+    if !(BODY_HEADER_BYTES..=FRAME_BYTES_MAX).contains(&len) {
+        return Err(invalid(format!("peer frame length {len} out of bounds")));
+    }
+    let mut body = vec![0u8; len];
+    rd.read_exact(&mut body).await?;
+    decode_body(crc, body)
+}
+
+fn to_bytes<T: Serialize>(v: &T) -> io::Result<Vec<u8>> {
+    encode(v).map_err(|e| invalid(format!("encode: {e}")))
+}
+
+fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> io::Result<T> {
+    decode(b).map_err(|e| invalid(format!("decode: {e}")))
+}
+
+/// Opens a connection to `addr` and introduces this node to `to`.
+async fn connect(from: NodeId, to: NodeId, addr: &str) -> io::Result<(BufReader<OwnedReadHalf>, BufWriter<OwnedWriteHalf>)> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connecting to {addr} timed out")))??;
+    stream.set_nodelay(true)?;
+    let (rd, wr) = stream.into_split();
+    let (mut rd, mut wr) = (BufReader::new(rd), BufWriter::new(wr));
+    let hello = to_bytes(&Hello { cluster: CLUSTER_NAME.into(), from, to })?;
+    wr.write_all(&encode_frame(Kind::Hello, 0, &hello)).await?;
+    wr.flush().await?;
+    let reply = tokio::time::timeout(CONNECT_TIMEOUT, read_frame(&mut rd))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("{addr} did not answer the hello")))??;
+    let answer: Result<(), String> = from_bytes(&reply.payload)?;
+    answer.map_err(|reason| io::Error::new(io::ErrorKind::ConnectionRefused, format!("{addr} refused: {reason}")))?;
+    Ok((rd, wr))
+}
+
+/// What the receiving side hands to the rest of the node.
+pub(crate) type AppHandler = Arc<dyn Fn(NodeId, Vec<u8>) + Send + Sync>;
+
+/// What the peer listener serves with.
+pub(crate) struct PeerContext {
+    pub(crate) id: NodeId,
+    pub(crate) raft: Raft,
+    pub(crate) app: Mutex<Option<AppHandler>>,
+}
+
+/// Accepts peer connections until the task is aborted.
+pub(crate) async fn serve(listener: TcpListener, ctx: Arc<PeerContext>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = serve_connection(stream, ctx).await {
+                        if e.kind() != io::ErrorKind::UnexpectedEof {
+                            tracing::debug!(%peer, error = %e, "peer connection ended");
+                        }
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting a peer connection failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, ctx: Arc<PeerContext>) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    let (rd, wr) = stream.into_split();
+    let mut rd = BufReader::new(rd);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE_FRAMES_MAX);
+    let writer = tokio::spawn(write_loop(BufWriter::new(wr), rx));
+    let result = serve_frames(&mut rd, &tx, &ctx).await;
+    drop(tx);
+    let _ = writer.await;
+    result
+}
+
+async fn serve_frames(
+    rd: &mut BufReader<OwnedReadHalf>,
+    tx: &mpsc::Sender<Vec<u8>>,
+    ctx: &Arc<PeerContext>,
+) -> io::Result<()> {
+    let hello = read_frame(rd).await?;
+    if hello.kind != Kind::Hello {
+        return Err(invalid(format!("expected a hello, got {:?}", hello.kind)));
+    }
+    let hello: Hello = from_bytes(&hello.payload)?;
+    let verdict = if hello.cluster != CLUSTER_NAME {
+        Err(format!("cluster {:?} is not {CLUSTER_NAME:?}", hello.cluster))
+    } else if hello.to != ctx.id {
+        Err(format!("this is node {}, not node {}", ctx.id, hello.to))
+    } else {
+        Ok(())
+    };
+    let refused = verdict.is_err();
+    reply(tx, 0, &verdict).await?;
+    if let Err(reason) = verdict {
+        tracing::warn!(from = hello.from, %reason, "refused a peer connection");
+    }
+    if refused {
+        return Ok(());
+    }
+    let from = hello.from;
+    loop {
+        let frame = read_frame(rd).await?;
+        let id = frame.id;
+        match frame.kind {
+            Kind::AppendEntries => {
+                let req: AppendEntriesRequest<TypeConfig> = from_bytes(&frame.payload)?;
+                let res = ctx.raft.append_entries(req).await;
+                reply(tx, id, &res).await?;
+            }
+            Kind::Vote => {
+                let req: VoteRequest<NodeId> = from_bytes(&frame.payload)?;
+                let res = ctx.raft.vote(req).await;
+                reply(tx, id, &res).await?;
+            }
+            Kind::InstallSnapshot => {
+                let req: InstallSnapshotRequest<TypeConfig> = from_bytes(&frame.payload)?;
+                let res = ctx.raft.install_snapshot(req).await;
+                reply(tx, id, &res).await?;
+            }
+            Kind::Forward => {
+                let cmd: Blob = from_bytes(&frame.payload)?;
+                // Submitted here, in arrival order; answered when committed.
+                match ctx.raft.client_write_ff(cmd).await {
+                    Ok(rx) => {
+                        let tx = tx.clone();
+                        tokio::spawn(async move {
+                            let answer = match rx.await {
+                                Ok(Ok(resp)) => ForwardReply::Done { index: resp.log_id.index, output: resp.data },
+                                Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(f))) => {
+                                    ForwardReply::NotLeader { leader: f.leader_id }
+                                }
+                                Ok(Err(e)) => ForwardReply::Failed(e.to_string()),
+                                Err(_) => ForwardReply::Failed("the leader is shutting down".into()),
+                            };
+                            let _ = reply(&tx, id, &answer).await;
+                        });
+                    }
+                    Err(e) => reply(tx, id, &ForwardReply::Failed(e.to_string())).await?,
+                }
+            }
+            Kind::ReadIndex => {
+                let (tx, raft) = (tx.clone(), ctx.raft.clone());
+                tokio::spawn(async move {
+                    let _ = reply(&tx, id, &read_index_local(&raft).await).await;
+                });
+            }
+            Kind::App => {
+                let handler = ctx.app.lock().clone();
+                if let Some(h) = handler {
+                    h(from, frame.payload);
+                }
+            }
+            Kind::Hello | Kind::Reply => {
+                return Err(invalid(format!("unexpected {:?} from node {from}", frame.kind)));
+            }
+        }
+    }
+}
+
+/// Confirms leadership with a quorum and returns the index reads must wait for.
+pub(crate) async fn read_index_local(raft: &Raft) -> ReadIndexReply {
+    match raft.ensure_linearizable().await {
+        Ok(log_id) => ReadIndexReply::Index(log_id.map_or(0, |l| l.index)),
+        Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => {
+            ReadIndexReply::NotLeader { leader: f.leader_id }
+        }
+        Err(e) => ReadIndexReply::Failed(e.to_string()),
+    }
+}
+
+async fn reply<T: Serialize>(tx: &mpsc::Sender<Vec<u8>>, id: u64, v: &T) -> io::Result<()> {
+    let frame = encode_frame(Kind::Reply, id, &to_bytes(v)?);
+    tx.send(frame).await.map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "peer writer stopped"))
+}
+
+/// Writes queued frames, flushing whenever the queue runs dry.
+async fn write_loop(mut wr: BufWriter<OwnedWriteHalf>, mut rx: mpsc::Receiver<Vec<u8>>) {
+    while let Some(frame) = rx.recv().await {
+        if wr.write_all(&frame).await.is_err() {
+            return;
+        }
+        if rx.is_empty() && wr.flush().await.is_err() {
+            return;
+        }
+    }
+    let _ = wr.flush().await;
+}
+
+// ---------------------------------------------------------------------------
+// Consensus RPCs (the openraft side)
+
+/// openraft's network factory: one [`PeerClient`] per target.
+pub(crate) struct Peers {
+    pub(crate) id: NodeId,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Peers {
+    type Network = PeerClient;
+
+    async fn new_client(&mut self, target: NodeId, node: &Node) -> PeerClient {
+        PeerClient { from: self.id, target, addr: node.addr.clone(), conn: None, next_id: 1 }
+    }
+}
+
+/// One connection to one peer, used one request at a time.
+pub(crate) struct PeerClient {
+    from: NodeId,
+    target: NodeId,
+    addr: String,
+    conn: Option<(BufReader<OwnedReadHalf>, BufWriter<OwnedWriteHalf>)>,
+    next_id: u64,
+}
+
+/// Why an RPC failed before the peer could answer it.
+#[derive(Debug, thiserror::Error)]
+#[error("node {target} at {addr}: {source}")]
+struct PeerIoError {
+    target: NodeId,
+    addr: String,
+    source: io::Error,
+}
+
+impl PeerClient {
+    async fn call<Req: Serialize, Resp: DeserializeOwned, E: std::error::Error>(
+        &mut self,
+        kind: Kind,
+        req: &Req,
+        option: &RPCOption,
+    ) -> Result<Resp, RPCError<NodeId, Node, E>> {
+        let connected = self.conn.is_some();
+        if !connected {
+            match connect(self.from, self.target, &self.addr).await {
+                Ok(c) => self.conn = Some(c),
+                Err(source) => {
+                    let e = PeerIoError { target: self.target, addr: self.addr.clone(), source };
+                    return Err(RPCError::Unreachable(Unreachable::new(&e)));
+                }
+            }
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        let payload = to_bytes(req).map_err(|e| self.net_err(e))?;
+        let (rd, wr) = self.conn.as_mut().expect("connected above");
+        let exchange = async {
+            wr.write_all(&encode_frame(kind, id, &payload)).await?;
+            wr.flush().await?;
+            let frame = read_frame(rd).await?;
+            if frame.kind != Kind::Reply || frame.id != id {
+                return Err(invalid(format!("expected reply {id}, got {:?} {}", frame.kind, frame.id)));
+            }
+            Ok(frame.payload)
+        };
+        let bytes = match tokio::time::timeout(option.hard_ttl(), exchange).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(e)) => {
+                self.conn = None;
+                return Err(self.net_err(e));
+            }
+            Err(_) => {
+                self.conn = None;
+                return Err(self.net_err(io::Error::new(io::ErrorKind::TimedOut, "no answer in time")));
+            }
+        };
+        from_bytes(&bytes).map_err(|e| self.net_err(e))
+    }
+
+    fn net_err<E: std::error::Error>(&self, source: io::Error) -> RPCError<NodeId, Node, E> {
+        let e = PeerIoError { target: self.target, addr: self.addr.clone(), source };
+        RPCError::Network(NetworkError::new(&e))
+    }
+
+    fn remote<E: std::error::Error>(&self, e: RaftError<NodeId, E>) -> RPCError<NodeId, Node, RaftError<NodeId, E>> {
+        RPCError::RemoteError(RemoteError::new(self.target, e))
+    }
+}
+
+impl RaftNetwork<TypeConfig> for PeerClient {
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, Node, RaftError<NodeId>>> {
+        let res: Result<_, RaftError<NodeId>> = self.call(Kind::AppendEntries, &rpc, &option).await?;
+        res.map_err(|e| self.remote(e))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        rpc: InstallSnapshotRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, Node, RaftError<NodeId, InstallSnapshotError>>> {
+        let res: Result<_, RaftError<NodeId, InstallSnapshotError>> =
+            self.call(Kind::InstallSnapshot, &rpc, &option).await?;
+        res.map_err(|e| self.remote(e))
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, Node, RaftError<NodeId>>> {
+        let res: Result<_, RaftError<NodeId>> = self.call(Kind::Vote, &rpc, &option).await?;
+        res.map_err(|e| self.remote(e))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The leader link
+
+/// A multiplexed connection from a follower or observer to the leader.
+pub(crate) struct Link {
+    pub(crate) target: NodeId,
+    tx: mpsc::Sender<Vec<u8>>,
+    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>>,
+    alive: Arc<AtomicBool>,
+    next_id: AtomicU64,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Link {
+    /// Connects to the leader `target` at `addr`.
+    pub(crate) async fn connect(from: NodeId, target: NodeId, addr: &str) -> io::Result<Link> {
+        let (mut rd, wr) = connect(from, target, addr).await?;
+        let (tx, rx) = mpsc::channel(QUEUE_FRAMES_MAX);
+        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>> = Arc::default();
+        let alive = Arc::new(AtomicBool::new(true));
+        tokio::spawn(write_loop(wr, rx));
+        let (pending2, alive2) = (pending.clone(), alive.clone());
+        let reader = tokio::spawn(async move {
+            loop {
+                match read_frame(&mut rd).await {
+                    Ok(f) if f.kind == Kind::Reply => {
+                        if let Some(waiter) = pending2.lock().remove(&f.id) {
+                            let _ = waiter.send(f.payload);
+                        }
+                    }
+                    Ok(f) => {
+                        tracing::warn!(kind = ?f.kind, "unexpected frame on the leader link");
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "leader link closed");
+                        break;
+                    }
+                }
+            }
+            alive2.store(false, Ordering::Release);
+            // Waiters see their sender dropped: the outcome is unknown.
+            pending2.lock().clear();
+        });
+        Ok(Link { target, tx, pending, alive, next_id: AtomicU64::new(1), reader })
+    }
+
+    /// Whether the connection still stands.
+    pub(crate) fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::Acquire) && !self.tx.is_closed()
+    }
+
+    /// Queues a request (in call order) and returns the receiver of its reply
+    /// payload; the receiver fails if the link breaks first.
+    pub(crate) async fn request(&self, kind: Kind, payload: &[u8]) -> io::Result<oneshot::Receiver<Vec<u8>>> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().insert(id, tx);
+        if !self.is_alive() || self.tx.send(encode_frame(kind, id, payload)).await.is_err() {
+            self.pending.lock().remove(&id);
+            return Err(io::Error::new(io::ErrorKind::BrokenPipe, "the leader link is closed"));
+        }
+        Ok(rx)
+    }
+
+    /// Sends a one-way application message.
+    pub(crate) fn send_app(&self, payload: &[u8]) -> bool {
+        self.is_alive() && self.tx.try_send(encode_frame(Kind::App, 0, payload)).is_ok()
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_damage_is_detected() {
+        let bytes = encode_frame(Kind::Forward, 42, b"payload");
+        let len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, bytes.len() - 8);
+        let crc = u32::from_be_bytes(bytes[4..8].try_into().unwrap());
+        let frame = decode_body(crc, bytes[8..].to_vec()).unwrap();
+        assert_eq!(frame, Frame { kind: Kind::Forward, id: 42, payload: b"payload".to_vec() });
+
+        let mut flipped = bytes[8..].to_vec();
+        flipped[12] ^= 1;
+        assert!(decode_body(crc, flipped).unwrap_err().to_string().contains("checksum"));
+
+        let mut other_version = bytes[8..].to_vec();
+        other_version[0] = 9;
+        let crc9 = crc32fast::hash(&other_version);
+        assert!(decode_body(crc9, other_version).unwrap_err().to_string().contains("version 9"));
+
+        let mut unknown = bytes[8..].to_vec();
+        unknown[1] = 77;
+        let crc77 = crc32fast::hash(&unknown);
+        assert!(decode_body(crc77, unknown).unwrap_err().to_string().contains("kind 77"));
+
+        assert!(decode_body(crc32fast::hash(b"abc"), b"abc".to_vec()).unwrap_err().to_string().contains("too short"));
+    }
+
+    #[tokio::test]
+    async fn oversize_and_undersize_lengths_are_refused() {
+        for len in [0u32, 3, (FRAME_BYTES_MAX + 1) as u32] {
+            let mut bytes = len.to_be_bytes().to_vec();
+            bytes.extend_from_slice(&[0; 12]);
+            let err = read_frame(&mut &bytes[..]).await.unwrap_err();
+            assert!(err.to_string().contains("out of bounds"), "{err}");
+        }
+    }
+}
