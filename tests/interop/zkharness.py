@@ -124,13 +124,19 @@ class ServerError(RuntimeError):
 class Server:
     """One server process of either kind, restartable on the same port and directory."""
 
-    def __init__(self, kind: str, workdir: Path, config: dict[str, str] | None = None):
+    def __init__(
+        self,
+        kind: str,
+        workdir: Path,
+        config: dict[str, str] | None = None,
+        port: int | None = None,
+    ):
         if kind not in KINDS:
             raise ValueError(f"unknown server kind {kind!r}")
         self.kind = kind
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
         self.data_dir = self.workdir / "data"
         self.datalog_dir = self.workdir / "datalog"
         self.config_path = self.workdir / "zoo.cfg"
@@ -193,7 +199,9 @@ class Server:
             *[f"-D{k}={v}" for k, v in props.items()],
             "-cp",
             ":".join(ZK_JARS),
-            "org.apache.zookeeper.server.ZooKeeperServerMain",
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+            if any(k.startswith("server.") for k in self.config)
+            else "org.apache.zookeeper.server.ZooKeeperServerMain",
             str(self.config_path),
         ]
 
@@ -210,7 +218,7 @@ class Server:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         if self.alive():
             raise ServerError(f"{self.kind} already running (pid {self.pid})")
         cmd = self._command()
@@ -227,7 +235,8 @@ class Server:
                 start_new_session=True,
                 env={**os.environ, "RUST_BACKTRACE": "1"},
             )
-        self.wait_ready()
+        if wait:
+            self.wait_ready()
 
     def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
         """Poll ``ruok`` until the server answers ``imok`` and serves; fail with the log tail."""
@@ -286,6 +295,26 @@ class Server:
         self.stop(sig)
         self.start()
 
+    def mode(self) -> str | None:
+        """``leader``, ``follower``, ``observer`` or ``standalone`` from ``srvr``; None
+        while the server does not serve (no quorum) or does not answer."""
+        try:
+            answer = four_letter_word(self.port, "srvr", timeout=1.0)
+        except OSError:
+            return None
+        for line in answer.splitlines():
+            if line.startswith("Mode: "):
+                return line[len("Mode: "):].strip()
+        return None
+
+    def mntr(self) -> dict[str, str]:
+        """The ``mntr`` figures as a dict (empty while not serving)."""
+        try:
+            answer = four_letter_word(self.port, "mntr", timeout=1.0)
+        except OSError:
+            return {}
+        return dict(line.split("\t", 1) for line in answer.splitlines() if "\t" in line)
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
@@ -297,6 +326,115 @@ class Server:
     def __repr__(self) -> str:
         state = "running" if self.alive() else "stopped"
         return f"<Server {self.kind} {self.hosts} {state} pid={self.pid}>"
+
+
+class Ensemble:
+    """A replicated ensemble of ``size`` members of one kind on loopback, each a
+    :class:`Server` with its own directory, ``myid`` file and client port, all
+    sharing the ``server.N`` lines (``observers`` extra members as observers)."""
+
+    def __init__(
+        self,
+        kind: str,
+        workdir: Path,
+        size: int = 3,
+        observers: int = 0,
+        config: dict[str, str] | None = None,
+    ):
+        self.kind = kind
+        total = size + observers
+        ids = range(1, total + 1)
+        peer = {i: (free_port(), free_port()) for i in ids}
+        self.ports = {i: free_port() for i in ids}
+        lines = {}
+        for i in ids:
+            role = ":observer" if i > size else ""
+            lines[f"server.{i}"] = f"127.0.0.1:{peer[i][0]}:{peer[i][1]}{role};127.0.0.1:{self.ports[i]}"
+        self.members: dict[int, Server] = {}
+        for i in ids:
+            member_config = {"initLimit": "10", "syncLimit": "5", **lines, **(config or {})}
+            if i > size:
+                member_config["peerType"] = "observer"
+            srv = Server(kind, Path(workdir) / f"member{i}", member_config, port=self.ports[i])
+            (srv.data_dir / "myid").write_text(f"{i}\n")
+            self.members[i] = srv
+
+    @property
+    def hosts(self) -> str:
+        return ",".join(m.hosts for m in self.members.values())
+
+    def start(self, timeout: float = READY_TIMEOUT_S) -> None:
+        for m in self.members.values():
+            if not m.alive():
+                m.start(wait=False)
+        self.wait_serving(timeout=timeout)
+
+    def wait_serving(self, ids=None, timeout: float = READY_TIMEOUT_S) -> None:
+        """Wait until the running members (or ``ids``) serve, with exactly one leader."""
+        ids = list(ids or [i for i, m in self.members.items() if m.alive()])
+
+        def ready():
+            for i in ids:
+                if not self.members[i].alive():
+                    raise ServerError(f"member {i} exited\n{self.members[i].log_tail()}")
+            modes = [self.members[i].mode() for i in ids]
+            leaders = [i for i in self.members if self.members[i].alive() and self.members[i].mode() == "leader"]
+            return all(m in ("leader", "follower", "observer") for m in modes) and len(leaders) == 1
+
+        try:
+            wait_until(ready, timeout=timeout, interval=0.1, message=f"{self.kind} ensemble did not settle")
+        except AssertionError:
+            tails = "\n".join(m.log_tail(30) for m in self.members.values())
+            raise AssertionError(f"{self.kind} ensemble did not settle within {timeout}s\n{tails}") from None
+
+    def leader(self, timeout: float = READY_TIMEOUT_S) -> int:
+        """The id of the (one) member that reports ``Mode: leader``."""
+
+        def find():
+            found = [i for i, m in self.members.items() if m.alive() and m.mode() == "leader"]
+            return found[0] if len(found) == 1 else None
+
+        return wait_until(find, timeout=timeout, interval=0.05, message="no single leader")
+
+    def followers(self) -> list[int]:
+        return [i for i, m in self.members.items() if m.alive() and m.mode() == "follower"]
+
+    def hosts_starting_at(self, i: int) -> str:
+        """A connect string with member ``i`` first (use with randomize_hosts=False)."""
+        order = [i] + [j for j in self.members if j != i]
+        return ",".join(self.members[j].hosts for j in order)
+
+    def last_zxids(self) -> dict[int, int]:
+        """Each member's last zxid from ``srvr`` (-1 if it does not answer)."""
+        out = {}
+        for i, m in self.members.items():
+            out[i] = -1
+            if not m.alive():
+                continue
+            try:
+                answer = four_letter_word(m.port, "srvr", timeout=1.0)
+            except OSError:
+                continue
+            for line in answer.splitlines():
+                if line.startswith("Zxid: "):
+                    out[i] = int(line[len("Zxid: "):], 16)
+        return out
+
+    def wait_converged(self, timeout: float = 30.0) -> int:
+        """Wait until every running member reports the same last zxid; return it."""
+
+        def same():
+            zx = [z for i, z in self.last_zxids().items() if self.members[i].alive()]
+            return zx[0] if zx and zx[0] >= 0 and all(z == zx[0] for z in zx) else None
+
+        return wait_until(same, timeout=timeout, interval=0.1, message="members did not converge")
+
+    def stop(self) -> None:
+        for m in self.members.values():
+            m.stop()
+
+    def log_tails(self, lines: int = 40) -> str:
+        return "\n".join(m.log_tail(lines) for m in self.members.values())
 
 
 def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = ""):

@@ -106,6 +106,8 @@ pub type Applied<O> = Pin<Box<dyn Future<Output = Result<(u64, O), ReplicationEr
 /// The peer side of a replicated node.
 struct Ensemble {
     ctx: Arc<PeerContext>,
+    /// A leader that has heard from no quorum for this long stops serving.
+    quorum_lease: Duration,
     listener: JoinHandle<()>,
     membership: JoinHandle<()>,
     /// The connection to the current leader, made on first use.
@@ -219,7 +221,8 @@ impl<SM: StateMachine> Replica<SM> {
             return Err(close_after(e, &wal, Some(&snapshots)).await);
         }
         let membership = tokio::spawn(keep_learners(raft.clone(), opts.node_id, members.members.clone()));
-        let ensemble = Ensemble { ctx, listener, membership, link: tokio::sync::Mutex::new(None) };
+        let quorum_lease = members.election_timeout * 2;
+        let ensemble = Ensemble { ctx, quorum_lease, listener, membership, link: tokio::sync::Mutex::new(None) };
         Ok(Self::assemble(opts, raft, wal, snapshots, Some(ensemble)))
     }
 
@@ -403,12 +406,22 @@ impl<SM: StateMachine> Replica<SM> {
 
     /// This node's role now.
     pub fn role(&self) -> Role {
-        if self.ensemble.is_none() {
+        let Some(ensemble) = &self.ensemble else {
             return Role::Standalone;
-        }
+        };
         let m = self.metrics.borrow();
         match m.state {
-            ServerState::Leader => Role::Leader,
+            ServerState::Leader => {
+                // A leader cut off from its quorum cannot commit: like
+                // ZooKeeper's, it stops serving until it hears from one again.
+                let voters = m.membership_config.membership().voter_ids().count();
+                let lease = ensemble.quorum_lease.as_millis() as u64;
+                if voters > 1 && m.millis_since_quorum_ack.is_none_or(|ms| ms > lease) {
+                    Role::Looking
+                } else {
+                    Role::Leader
+                }
+            }
             ServerState::Learner => Role::Observer,
             ServerState::Follower if m.current_leader.is_some() => Role::Follower,
             _ => Role::Looking,

@@ -93,8 +93,15 @@ pub async fn answer(node: &Arc<Node>, cmd: Command, _rd: BufReader<OwnedReadHalf
     let _ = wr.shutdown().await;
 }
 
+/// What ZooKeeper answers for server figures while it has no quorum.
+const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
+
 fn render(node: &Arc<Node>, cmd: Command) -> String {
     let mut out = String::new();
+    let needs_serving = !matches!(cmd, Command::Ruok | Command::Isro | Command::Conf | Command::Envi);
+    if needs_serving && !node.serving() {
+        return NOT_SERVING.to_owned();
+    }
     match cmd {
         Command::Ruok => out.push_str("imok"),
         Command::Isro => out.push_str("rw"),

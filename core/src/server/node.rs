@@ -326,8 +326,20 @@ fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, 
 async fn expiry_loop(node: Arc<Node>) {
     let period = Duration::from_millis((node.config.tick_time_ms as u64 / 2).clamp(10, 1000));
     let mut leading = node.leads();
+    let mut serving = node.serving();
     loop {
         tokio::time::sleep(period).await;
+        let now_serving = node.serving();
+        if serving && !now_serving && node.config.is_ensemble() {
+            // Lost the leader or the quorum: like ZooKeeper, drop every client
+            // so that it reconnects to a member that serves.
+            tracing::warn!("no quorum: disconnecting clients");
+            let conns: Vec<ConnId> = node.conns.lock().keys().copied().collect();
+            for c in conns {
+                node.sinks.send(c, Outbound::Close);
+            }
+        }
+        serving = now_serving;
         let closed = std::mem::take(&mut *node.sm.read().closed_sessions.lock());
         for session_id in closed {
             if let Some(conn) = node.sessions.remove(session_id) {

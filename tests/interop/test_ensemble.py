@@ -1,0 +1,329 @@
+"""Replicated ensembles on loopback: three (or more) real server processes of one
+kind, each with its own directory, myid and client port, started from zoo.cfg
+files with ``server.N`` lines -- corral members and, as the oracle, Apache
+ZooKeeper 3.8 members (QuorumPeerMain) under the same tests.
+
+Faults are real: ``kill -9`` of the leader or of a minority while kazoo clients
+connected to every member keep writing. Every acknowledged write must survive,
+sessions must survive a failover, and every member must end with the same data.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+from kazoo.client import KazooClient, KazooState
+from kazoo.exceptions import ConnectionLoss, OperationTimeoutError, SessionExpiredError
+
+from conftest import fast_retry
+from test_zkcli import InteractiveCli, zkcli_path  # noqa: F401  (fixture)
+from zkharness import Ensemble, ServerError, wait_until
+
+SESSION_TIMEOUT_S = 6.0
+
+
+@pytest.fixture
+def ensemble(server_kind, tmp_path):
+    """``ensemble(size=3, observers=0, **zoo_cfg)`` -> a started ensemble of this kind."""
+    made: list[Ensemble] = []
+
+    def factory(size: int = 3, observers: int = 0, **config) -> Ensemble:
+        e = Ensemble(server_kind, tmp_path / f"ensemble{len(made)}", size, observers, config)
+        made.append(e)
+        try:
+            e.start()
+        except (ServerError, AssertionError) as err:
+            pytest.fail(f"could not start a {server_kind} ensemble: {err}", pytrace=False)
+        return e
+
+    yield factory
+    for e in made:
+        e.stop()
+
+
+def client(hosts: str, timeout: float = SESSION_TIMEOUT_S) -> KazooClient:
+    """A started kazoo client that tries the hosts in the given order."""
+    zk = KazooClient(hosts=hosts, timeout=timeout, randomize_hosts=False, connection_retry=fast_retry())
+    zk.start(timeout=20)
+    return zk
+
+
+class Writer(threading.Thread):
+    """Creates sequential nodes under ``prefix`` as fast as it can, recording every
+    acknowledged path and when it was acknowledged, and every state change."""
+
+    def __init__(self, hosts: str, prefix: str):
+        super().__init__(daemon=True)
+        self.zk = client(hosts)
+        self.prefix = prefix
+        self.zk.ensure_path(prefix)
+        self.session_id = self.zk.client_id[0]
+        # (sent at, acknowledged at, path)
+        self.acked: list[tuple[float, float, str]] = []
+        self.errors = 0
+        self.states: list[str] = []
+        self.zk.add_listener(lambda s: self.states.append(s))
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            try:
+                sent = time.monotonic()
+                path = self.zk.create(f"{self.prefix}/w-", b"x", sequence=True)
+                self.acked.append((sent, time.monotonic(), path))
+            except (ConnectionLoss, OperationTimeoutError):
+                self.errors += 1
+                time.sleep(0.02)
+
+    def acked_after(self, t: float) -> int:
+        """Writes sent after ``t`` and acknowledged."""
+        return sum(1 for sent, _, _ in self.acked if sent > t)
+
+    def first_ack_after(self, t: float) -> float | None:
+        return next((at for sent, at, _ in self.acked if sent > t), None)
+
+    def finish(self):
+        self._halt.set()
+        self.join(timeout=30)
+        assert not self.is_alive(), "writer did not stop"
+
+
+def assert_all_present(zk: KazooClient, writers: list[Writer]) -> int:
+    """Every acknowledged path exists; returns how many were checked."""
+    total = 0
+    for w in writers:
+        present = set(zk.get_children(w.prefix))
+        lost = [p for _, _, p in w.acked if p.rsplit("/", 1)[1] not in present]
+        assert not lost, f"{len(lost)} acknowledged writes lost under {w.prefix}, e.g. {lost[:3]}"
+        total += len(w.acked)
+    return total
+
+
+def same_data_on_every_member(e: Ensemble, paths: list[str]) -> None:
+    """Each running member, asked directly (after sync), lists the same children."""
+    views = {}
+    for i, m in e.members.items():
+        if not m.alive():
+            continue
+        zk = client(m.hosts)
+        try:
+            views[i] = {p: sorted(zk.get_children(p)) for p in paths if zk.sync(p) is not None}
+        finally:
+            zk.stop()
+            zk.close()
+    first = next(iter(views.values()))
+    for i, view in views.items():
+        assert view == first, f"member {i} differs from the others"
+
+
+def test_three_members_elect_one_leader_and_report_roles(ensemble):
+    e = ensemble()
+    leader = e.leader()
+    modes = sorted(m.mode() for m in e.members.values())
+    assert modes == ["follower", "follower", "leader"]
+    figures = e.members[leader].mntr()
+    assert figures["zk_server_state"] == "leader"
+    assert figures["zk_synced_followers"] == "2"
+    assert figures["zk_peer_state"] == "leading - broadcast"
+    follower = e.followers()[0]
+    assert e.members[follower].mntr()["zk_peer_state"] == "following - broadcast"
+
+
+def test_leader_kill_under_load_loses_nothing_and_sessions_survive(ensemble):
+    e = ensemble()
+    leader = e.leader()
+    root = f"/load-{uuid.uuid4().hex[:6]}"
+    # One writer per member, each connected to its own member first.
+    writers = [Writer(e.hosts_starting_at(i), f"{root}/c{i}") for i in e.members]
+    for i, w in enumerate(writers):
+        w.zk.create(f"{root}/eph-{i}", b"", ephemeral=True)
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) >= 50 for w in writers), timeout=30, message="no write load")
+
+    killed_at = time.monotonic()
+    e.members[leader].kill()
+    wait_until(
+        lambda: all(w.acked_after(killed_at) >= 20 for w in writers),
+        timeout=40,
+        message="writes did not resume on every client after the leader was killed",
+    )
+    for w in writers:
+        w.finish()
+
+    new_leader = e.leader()
+    assert new_leader != leader
+    failover = min(w.first_ack_after(killed_at) for w in writers) - killed_at
+    print(f"{e.kind}: first write sent after kill -9 of the leader acknowledged {failover:.3f}s after the kill")
+    for i, w in enumerate(writers):
+        assert w.zk.client_id[0] == w.session_id, "the session changed"
+        assert KazooState.LOST not in w.states, f"writer {i} lost its session"
+        assert w.zk.exists(f"{root}/eph-{i}") is not None, "an ephemeral vanished in the failover"
+    checked = assert_all_present(writers[0].zk, writers)
+    assert checked > 150
+
+    # The old leader comes back as a follower and catches up.
+    e.members[leader].start(wait=False)
+    e.wait_serving()
+    e.wait_converged()
+    same_data_on_every_member(e, [w.prefix for w in writers])
+    for w in writers:
+        w.zk.stop()
+        w.zk.close()
+
+
+def test_killing_a_minority_repeatedly_keeps_every_write(ensemble):
+    e = ensemble()
+    root = f"/minority-{uuid.uuid4().hex[:6]}"
+    writer = Writer(e.hosts, f"{root}/w")
+    writer.start()
+    for round_ in range(4):
+        # Alternate: the leader, then a follower.
+        victim = e.leader() if round_ % 2 == 0 else e.followers()[0]
+        before = len(writer.acked)
+        e.members[victim].kill()
+        killed_at = time.monotonic()
+        wait_until(lambda: writer.acked_after(killed_at) >= 10, timeout=40, message=f"no writes in round {round_}")
+        e.members[victim].start(wait=False)
+        e.wait_serving()
+        assert len(writer.acked) > before
+    writer.finish()
+    assert KazooState.LOST not in writer.states
+    assert_all_present(writer.zk, [writer])
+    e.wait_converged()
+    same_data_on_every_member(e, [writer.prefix])
+    writer.zk.stop()
+    writer.zk.close()
+
+
+def test_restarting_every_member_keeps_data_and_sessions(ensemble):
+    e = ensemble()
+    root = f"/restart-{uuid.uuid4().hex[:6]}"
+    zk = client(e.hosts, timeout=10.0)
+    zk.ensure_path(root)
+    for i in range(100):
+        zk.create(f"{root}/n{i:03}", str(i).encode())
+    zk.create(f"{root}/eph", b"e", ephemeral=True)
+    session = zk.client_id[0]
+    states = []
+    zk.add_listener(states.append)
+    for m in e.members.values():
+        m.kill()
+    e.start()
+    wait_until(lambda: zk.connected, timeout=30, message="the client did not reconnect")
+    assert zk.client_id[0] == session
+    assert len(zk.get_children(root)) == 101
+    assert zk.get(f"{root}/n042")[0] == b"42"
+    assert zk.exists(f"{root}/eph") is not None
+    assert KazooState.LOST not in states
+    zk.stop()
+    zk.close()
+
+
+def test_expired_session_ephemerals_go_from_every_member(ensemble, hold_session):
+    e = ensemble()
+    follower = e.followers()[0]
+    root = f"/expire-{uuid.uuid4().hex[:6]}"
+    setup = client(e.hosts)
+    setup.ensure_path(root)
+    # A session held by another process, connected to a follower only.
+    held = hold_session(e.members[follower], 2.0, f"{root}/eph")
+    watchers = {i: client(m.hosts) for i, m in e.members.items()}
+    for zk in watchers.values():
+        zk.sync(root)
+        assert zk.exists(f"{root}/eph") is not None
+    # kill -9: no closeSession; the leader expires the session and every
+    # member drops its ephemeral.
+    held.kill()
+    for i, zk in watchers.items():
+        wait_until(
+            lambda zk=zk: zk.sync(root) is not None and zk.exists(f"{root}/eph") is None,
+            timeout=20,
+            message=f"member {i} still has the expired session's ephemeral",
+        )
+    for zk in [setup, *watchers.values()]:
+        zk.stop()
+        zk.close()
+
+
+def test_observer_serves_reads_and_forwards_writes(ensemble):
+    e = ensemble(size=3, observers=1)
+    assert e.members[4].mode() == "observer"
+    leader = e.leader()
+    wait_until(lambda: e.members[leader].mntr().get("zk_synced_observers") == "1", timeout=20)
+    root = f"/observer-{uuid.uuid4().hex[:6]}"
+    via_observer = client(e.members[4].hosts)
+    via_leader = client(e.members[leader].hosts)
+    via_observer.create(root, b"from-observer")
+    assert via_leader.get(root)[0] == b"from-observer"
+    via_leader.set(root, b"from-leader")
+    via_observer.sync(root)
+    assert via_observer.get(root)[0] == b"from-leader"
+    # Losing the observer changes no quorum: writes go on.
+    e.members[4].kill()
+    via_leader.create(f"{root}/after", b"")
+    for zk in (via_observer, via_leader):
+        zk.stop()
+        zk.close()
+
+
+def test_zkcli_across_a_leader_kill(ensemble, zkcli_path):  # noqa: F811
+    e = ensemble()
+    r = f"/zkcli-ens-{uuid.uuid4().hex[:6]}"
+    cli = InteractiveCli(zkcli_path, e)
+    try:
+        cli.send(f"create {r} v1", "create -e {r}/eph e".replace("{r}", r))
+        cli.wait_for(f"Created {r}/eph", timeout=60)
+        e.members[e.leader()].kill()
+        e.wait_serving(timeout=40)
+        # The same zkCli, same session, keeps working on the surviving members.
+        deadline = time.monotonic() + 40
+        n = 0
+        while True:
+            n += 1
+            cli.send(f"create {r}/after{n} x")
+            try:
+                cli.wait_for(f"Created {r}/after{n}", timeout=5)
+                break
+            except AssertionError:
+                assert time.monotonic() < deadline, "\n".join(cli.lines)
+        cli.send(f"get {r}", f"stat {r}/eph")
+        cli.wait_for("ephemeralOwner", timeout=30)
+        cli.barrier()
+        assert cli.count("v1") >= 1
+        assert not any("Session expired" in line or "SESSIONEXPIRED" in line for line in cli.lines)
+    finally:
+        cli.close()
+    zk = client(e.hosts)
+    assert zk.exists(r) is not None
+    assert zk.exists(f"{r}/eph") is None  # zkCli's session closed when it quit
+    zk.stop()
+    zk.close()
+
+
+def test_writes_without_a_quorum_fail_and_resume_when_it_returns(ensemble):
+    e = ensemble()
+    leader = e.leader()
+    followers = e.followers()
+    root = f"/quorum-{uuid.uuid4().hex[:6]}"
+    zk = KazooClient(hosts=e.members[leader].hosts, timeout=SESSION_TIMEOUT_S, connection_retry=fast_retry(),
+                     command_retry=None)
+    zk.start(timeout=20)
+    zk.create(root, b"")
+    for f in followers:
+        e.members[f].kill()
+    # The lone member may not commit: the write fails (no acknowledgement).
+    with pytest.raises((ConnectionLoss, OperationTimeoutError, SessionExpiredError)):
+        zk.create(f"{root}/lonely", b"")
+    for f in followers:
+        e.members[f].start(wait=False)
+    e.wait_serving(timeout=40)
+    zk2 = client(e.hosts)
+    zk2.create(f"{root}/back", b"")
+    assert zk2.exists(f"{root}/back") is not None
+    for c in (zk, zk2):
+        c.stop()
+        c.close()
