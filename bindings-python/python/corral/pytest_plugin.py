@@ -4,6 +4,8 @@ corral is installed, through the ``pytest11`` entry point).
 - ``corral_server``: one in-process :class:`~corral.testing.EmbeddedServer` per
   test session (override this fixture to test against another server: any
   object with a ``hosts`` connect string will do).
+- ``corral_cluster``: a fresh in-process 3-member
+  :class:`~corral.testing.TestCluster` per test.
 - ``corral_proxy``: a session-wide :class:`~corral.testing.FaultProxy` in front of it.
 - ``zk``: a started :class:`corral.Client` per test, chrooted to a fresh
   path (``/corral-tests/<test>-<n>``) that is deleted afterwards, connected
@@ -26,7 +28,7 @@ from typing import Any, Callable, Iterator, List
 import pytest
 
 import corral
-from corral.testing import EmbeddedServer, FaultProxy, expire_session as _expire_session
+from corral.testing import EmbeddedServer, FaultProxy, TestCluster, expire_session as _expire_session
 
 _CHROOT_BASE = "/corral-tests"
 _counter = itertools.count()
@@ -37,6 +39,13 @@ def corral_server() -> Iterator[Any]:
     """An in-process corral server for the whole test session."""
     with EmbeddedServer() as server:
         yield server
+
+
+@pytest.fixture
+def corral_cluster() -> Iterator[TestCluster]:
+    """A fresh in-process 3-member ensemble for one test (kill and restart members at will)."""
+    with TestCluster(size=3) as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

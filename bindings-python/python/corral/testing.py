@@ -8,8 +8,12 @@ and expires sessions on purpose.
     with EmbeddedServer() as server:          # ephemeral port, temporary data dir
         zk = corral.Client(server.hosts); zk.start()
 
-``TestCluster`` (a replicated ensemble in one process) is not here yet: corral's
-core has no in-process ensemble to wrap.
+    with TestCluster(size=3) as cluster:      # a real 3-member ensemble, in-process
+        zk = corral.Client(cluster.hosts); zk.start()
+        cluster.kill(cluster.leader())        # writes go on after a new election
+
+``EmbeddedServer(server_id=..., peers=...)`` also runs one durable member of a
+real ensemble (beside ``corral server`` processes or other embedded members).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Dict, List, Mapping, Optional, Tuple, Union
 from corral import _corral
 from corral.states import State
 
-__all__ = ["EmbeddedServer", "FaultProxy", "expire_session"]
+__all__ = ["EmbeddedServer", "TestCluster", "FaultProxy", "expire_session"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -41,6 +45,10 @@ class EmbeddedServer:
     data and sessions carry over); ``options`` sets any other ``zoo.cfg`` keys
     (e.g. ``{"tickTime": 100}``). Without ``config`` the server listens on
     127.0.0.1 only.
+
+    ``server_id`` and ``peers`` make the node a member of a replicated
+    ensemble: ``peers`` maps every member's id (this one's included) to its
+    ``zoo.cfg`` ``server.N`` value, ``host:peerPort:electionPort[:observer][;clientPort]``.
     """
 
     def __init__(
@@ -50,12 +58,20 @@ class EmbeddedServer:
         data_dir: Optional[PathLike] = None,
         client_port: Optional[int] = None,
         options: Optional[Mapping[str, object]] = None,
+        server_id: Optional[int] = None,
+        peers: Optional[Mapping[int, str]] = None,
         start: bool = True,
     ) -> None:
         self.config = os.fspath(config) if config is not None else None
         self.data_dir = os.fspath(data_dir) if data_dir is not None else None
         self.client_port = client_port
         self.options: Dict[str, str] = {k: _cfg_value(v) for k, v in (options or {}).items()}
+        if peers:
+            for member, spec in peers.items():
+                self.options[f"server.{int(member)}"] = spec
+        if server_id is not None:
+            self.options["myid"] = str(int(server_id))
+        self.server_id = server_id
         self._native: Optional[_corral.EmbeddedServer] = None
         self._tmp: Optional[tempfile.TemporaryDirectory] = None  # type: ignore[type-arg]
         if start:
@@ -132,6 +148,153 @@ class EmbeddedServer:
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         return f"<corral.testing.EmbeddedServer {self.hosts if self.client_port else '?'} {state}>"
+
+
+class TestCluster:
+    """A replicated ensemble of ``size`` voting members (plus ``observers``)
+    running in this process, each an :class:`EmbeddedServer` with its own
+    temporary data directory, client port and peer port on 127.0.0.1.
+
+    Members are numbered from 0. :meth:`kill` stops one abruptly for its
+    peers (its clients are disconnected, the others elect a new leader if it
+    led); :meth:`restart` brings it back on the same port and directory, and
+    it catches up. Short ticks make failover quick (``tick_ms``).
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, size: int = 3, *, observers: int = 0, tick_ms: int = 100, start: bool = True) -> None:
+        if size < 1:
+            raise ValueError("a cluster needs at least one voting member")
+        self._tmp = tempfile.TemporaryDirectory(prefix="corral-cluster-")
+        total = size + observers
+        client_ports = [_free_port() for _ in range(total)]
+        peers: Dict[int, str] = {}
+        for i in range(total):
+            role = ":observer" if i >= size else ""
+            peers[i + 1] = f"127.0.0.1:{_free_port()}:{_free_port()}{role};127.0.0.1:{client_ports[i]}"
+        options = {
+            "tickTime": tick_ms,
+            "electionTimeoutMs": max(150, 3 * tick_ms),
+            "4lw.commands.whitelist": "*",
+            "standaloneEnabled": "false",
+        }
+        self.members: List[EmbeddedServer] = []
+        for i in range(total):
+            data_dir = os.path.join(self._tmp.name, f"member{i}")
+            os.makedirs(data_dir, exist_ok=True)
+            self.members.append(
+                EmbeddedServer(
+                    data_dir=data_dir,
+                    client_port=client_ports[i],
+                    options=options,
+                    server_id=i + 1,
+                    peers=peers,
+                    start=False,
+                )
+            )
+        if start:
+            self.start()
+
+    def start(self, timeout: float = 30.0) -> "TestCluster":
+        """Starts every stopped member and waits until one leads and every
+        member serves."""
+        for m in self.members:
+            m.start()
+        self.wait_serving(timeout)
+        return self
+
+    def wait_serving(self, timeout: float = 30.0) -> None:
+        """Waits until every running member serves clients under one leader."""
+        deadline = time.monotonic() + timeout
+        while True:
+            modes = [self.mode(i) for i in range(len(self.members)) if self.members[i].running]
+            if modes.count("leader") == 1 and None not in modes:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the cluster did not settle within {timeout}s (modes: {modes})")
+            time.sleep(0.05)
+
+    @property
+    def hosts(self) -> str:
+        """A connect string naming every member."""
+        return ",".join(f"127.0.0.1:{m.client_port}" for m in self.members)
+
+    def mode(self, index: int) -> Optional[str]:
+        """``leader``, ``follower`` or ``observer``; None while the member is
+        stopped or has no leader."""
+        m = self.members[index]
+        if not m.running:
+            return None
+        try:
+            answer = _four_letter_word(m.port, "srvr")
+        except OSError:
+            return None
+        for line in answer.splitlines():
+            if line.startswith("Mode: "):
+                return line[len("Mode: "):].strip()
+        return None
+
+    def leader(self, timeout: float = 30.0) -> int:
+        """The index of the leading member, waiting up to ``timeout`` for one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            leaders = [i for i in range(len(self.members)) if self.mode(i) == "leader"]
+            if len(leaders) == 1:
+                return leaders[0]
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no single leader within {timeout}s (modes: {[self.mode(i) for i in range(len(self.members))]})")
+            time.sleep(0.05)
+
+    def kill(self, index: int) -> None:
+        """Stops member ``index``; its clients move to the other members."""
+        self.members[index].stop()
+
+    def restart(self, index: int) -> None:
+        """Starts member ``index`` again (same port, same data) and waits
+        until it serves; it catches up in the background."""
+        self.members[index].start()
+        self.wait_serving()
+
+    def stop(self) -> None:
+        """Stops every member (data kept until :meth:`close`)."""
+        for m in self.members:
+            m.stop()
+
+    def close(self) -> None:
+        """Stops every member and removes the data directories."""
+        self.stop()
+        for m in self.members:
+            m.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> "TestCluster":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        modes = [self.mode(i) or "stopped" for i in range(len(self.members))]
+        return f"<corral.testing.TestCluster {self.hosts} {modes}>"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _four_letter_word(port: int, word: str, timeout: float = 2.0) -> str:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(word.encode("ascii"))
+        chunks = []
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks).decode()
 
 
 def _cfg_value(v: object) -> str:
