@@ -28,7 +28,7 @@ fn into<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> PyResult<Py<PyAny>>
 /// A connected ZooKeeper session (asyncio calls).
 #[pyclass(module = "corral._corral", frozen)]
 pub struct AsyncClient {
-    client: CoreClient,
+    pub(crate) client: CoreClient,
 }
 
 impl Drop for AsyncClient {

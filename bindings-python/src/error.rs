@@ -40,6 +40,13 @@ create_exception!(
 
 create_exception!(
     corral.exceptions,
+    CancelledError,
+    CorralError,
+    "A recipe wait was cancelled by its `cancel()` (kazoo's CancelledError)."
+);
+
+create_exception!(
+    corral.exceptions,
     ConfigurationError,
     CorralError,
     "Invalid server configuration: a bad zoo.cfg line or option value."
@@ -143,6 +150,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ZookeeperStoppedError", py.get_type::<ZookeeperStoppedError>())?;
     m.add("ServerError", py.get_type::<ServerError>())?;
     m.add("ConfigurationError", py.get_type::<ConfigurationError>())?;
+    m.add("CancelledError", py.get_type::<CancelledError>())?;
     add_code_classes(m)?;
     // The code table itself, so tests can check that every code has a class.
     let codes: Vec<(i32, &str)> = (-200..=0)

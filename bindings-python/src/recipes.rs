@@ -1,269 +1,190 @@
-//! Core's recipes for the blocking client (`corral._corral.recipes`): each
-//! class owns one core recipe value and waits on it with the GIL released.
-//! The package's `corral.recipes` gives them kazoo's shape.
+//! Core's recipes (`corral::recipes`) as native classes: each class owns one
+//! core recipe value. Blocking methods wait on the shared runtime with the
+//! GIL released; their `*_async` twins (where `corral.aio` uses the class)
+//! return an asyncio awaitable of the same future. The package's
+//! `corral.recipes` and `corral.aio` give them kazoo's shape; nothing here
+//! decides coordination behaviour.
+//!
+//! One file per core recipe module, as `src/` has one file per core module.
 
-use std::sync::Arc;
+mod barrier;
+mod counter;
+mod discovery;
+mod election;
+mod lock;
+mod partitioner;
+mod party;
+mod queue;
+mod semaphore;
+mod tree_cache;
 
-use corral::recipes::barrier::Barrier as CoreBarrier;
-use corral::recipes::counter::Counter as CoreCounter;
-use corral::recipes::leader_latch::LeaderLatch as CoreLeaderLatch;
-use corral::recipes::lock::{Lock as CoreLock, LockState};
-use corral::recipes::queue::Queue as CoreQueue;
+use std::future::Future;
+use std::ops::Deref;
+use std::time::Duration;
+
+use corral::client::Client as CoreClient;
+use corral::proto::Code;
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use tokio::sync::Mutex;
+use pyo3::IntoPyObjectExt;
+use tokio::sync::watch;
 
+use crate::aio::AsyncClient;
 use crate::client::{seconds, SyncClient};
-use crate::runtime::block_on;
+use crate::error::CancelledError;
+use crate::runtime::{self, WaitError};
 
-fn lock_state(s: LockState) -> &'static str {
-    match s {
-        LockState::Released => "RELEASED",
-        LockState::Held => "HELD",
-        LockState::Suspended => "SUSPENDED",
-        LockState::Lost => "LOST",
+/// The core client behind a blocking or an asyncio client: recipes accept either.
+fn core_client(client: &Bound<'_, PyAny>) -> PyResult<CoreClient> {
+    if let Ok(c) = client.cast::<SyncClient>() {
+        return Ok(c.get().client.clone());
     }
+    if let Ok(c) = client.cast::<AsyncClient>() {
+        return Ok(c.get().client.clone());
+    }
+    Err(PyTypeError::new_err(
+        "a recipe needs a corral._corral.Client or AsyncClient",
+    ))
 }
 
-/// A re-entrant distributed mutex with kazoo's node naming.
-#[pyclass(module = "corral._corral", frozen)]
-pub struct Lock {
-    lock: Arc<Mutex<CoreLock>>,
+/// Optional seconds as a duration.
+fn duration(timeout: Option<f64>) -> PyResult<Option<Duration>> {
+    timeout.map(seconds).transpose()
 }
 
-#[pymethods]
-impl Lock {
-    #[new]
-    fn new(client: &SyncClient, path: &str, identifier: &str) -> Lock {
-        Lock {
-            lock: Arc::new(Mutex::new(CoreLock::kazoo(&client.client, path, identifier))),
-        }
-    }
-
-    /// Waits for the lock (at most `timeout` seconds); True once held.
-    #[pyo3(signature = (timeout=None))]
-    fn acquire(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let lock = self.lock.clone();
-        match timeout {
-            None => block_on(py, async move { lock.lock().await.acquire().await.map(|()| true) }),
-            Some(t) => {
-                let t = seconds(t)?;
-                block_on(py, async move { lock.lock().await.acquire_timeout(t).await })
-            }
-        }
-    }
-
-    /// Takes the lock only if nobody holds or waits for it.
-    fn try_acquire(&self, py: Python<'_>) -> PyResult<bool> {
-        let lock = self.lock.clone();
-        block_on(py, async move { lock.lock().await.try_acquire().await })
-    }
-
-    /// Undoes one acquisition.
-    fn release(&self, py: Python<'_>) -> PyResult<()> {
-        let lock = self.lock.clone();
-        block_on(py, async move { lock.lock().await.release().await })
-    }
-
-    /// RELEASED, HELD, SUSPENDED or LOST.
-    fn state(&self, py: Python<'_>) -> &'static str {
-        py.detach(|| lock_state(self.lock.blocking_lock().state()))
-    }
-
-    /// The czxid of the held lock node (grows from one holder to the next).
-    fn fencing_token(&self, py: Python<'_>) -> Option<i64> {
-        py.detach(|| self.lock.blocking_lock().fencing_token())
-    }
-
-    /// The full paths of every contender, in line order.
-    fn contenders(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let lock = self.lock.clone();
-        block_on(py, async move { lock.lock().await.participant_nodes().await })
-    }
+/// How long an acquisition may wait.
+#[derive(Clone, Copy)]
+enum Wait {
+    /// As long as it takes.
+    Forever,
+    /// At most this long.
+    For(Duration),
+    /// Not at all (kazoo's `blocking=False`).
+    Now,
 }
 
-/// kazoo's integer Counter.
-#[pyclass(module = "corral._corral", frozen)]
-pub struct Counter {
-    counter: Arc<CoreCounter>,
-}
-
-#[pymethods]
-impl Counter {
-    #[new]
-    fn new(client: &SyncClient, path: &str, default: i64) -> Counter {
-        Counter {
-            counter: Arc::new(CoreCounter::new(&client.client, path).with_default(default)),
-        }
-    }
-
-    fn value(&self, py: Python<'_>) -> PyResult<i64> {
-        let c = self.counter.clone();
-        block_on(py, async move { c.value().await })
-    }
-
-    /// Adds `delta`; returns `(pre_value, post_value)`.
-    fn add(&self, py: Python<'_>, delta: i64) -> PyResult<(i64, i64)> {
-        let c = self.counter.clone();
-        block_on(
-            py,
-            async move { c.add(delta).await.map(|ch| (ch.pre_value, ch.post_value)) },
-        )
-    }
-}
-
-/// A barrier node: up while it exists.
-#[pyclass(module = "corral._corral", frozen)]
-pub struct Barrier {
-    barrier: Arc<CoreBarrier>,
-}
-
-#[pymethods]
-impl Barrier {
-    #[new]
-    fn new(client: &SyncClient, path: &str) -> Barrier {
-        Barrier {
-            barrier: Arc::new(CoreBarrier::new(&client.client, path)),
-        }
-    }
-
-    fn set(&self, py: Python<'_>) -> PyResult<()> {
-        let b = self.barrier.clone();
-        block_on(py, async move { b.set().await })
-    }
-
-    fn remove(&self, py: Python<'_>) -> PyResult<()> {
-        let b = self.barrier.clone();
-        block_on(py, async move { b.remove().await })
-    }
-
-    /// True once the barrier is down; False after `timeout` seconds.
-    #[pyo3(signature = (timeout=None))]
-    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let t = timeout.map(seconds).transpose()?;
-        let b = self.barrier.clone();
-        block_on(py, async move { b.wait(t).await })
-    }
-}
-
-/// kazoo's LockingQueue-free Queue: items consumed once, in order.
-#[pyclass(module = "corral._corral", frozen)]
-pub struct Queue {
-    queue: Arc<CoreQueue>,
-}
-
-#[pymethods]
-impl Queue {
-    #[new]
-    fn new(client: &SyncClient, path: &str) -> Queue {
-        Queue {
-            queue: Arc::new(CoreQueue::new(&client.client, path)),
-        }
-    }
-
-    fn put(&self, py: Python<'_>, item: Vec<u8>) -> PyResult<()> {
-        let q = self.queue.clone();
-        block_on(py, async move { q.put(&item).await })
-    }
-
-    fn put_all(&self, py: Python<'_>, items: Vec<Vec<u8>>) -> PyResult<()> {
-        let q = self.queue.clone();
-        block_on(py, async move { q.put_all(&items).await })
-    }
-
-    /// The next item, or None when the queue is empty.
-    fn get<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        let q = self.queue.clone();
-        let item = block_on(py, async move { q.get().await })?;
-        Ok(item.map(|d| PyBytes::new(py, &d)))
-    }
-
-    /// The next item, waiting for one (at most `timeout` seconds: then None).
-    #[pyo3(signature = (timeout=None))]
-    fn take<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Option<Bound<'py, PyBytes>>> {
-        let q = self.queue.clone();
-        let item = match timeout {
-            None => block_on(py, async move { q.take().await.map(Some) })?,
-            Some(t) => {
-                let t = seconds(t)?;
-                block_on(py, async move { q.take_timeout(t).await })?
-            }
-        };
-        Ok(item.map(|d| PyBytes::new(py, &d)))
-    }
-
-    fn len(&self, py: Python<'_>) -> PyResult<usize> {
-        let q = self.queue.clone();
-        block_on(py, async move { q.len().await })
-    }
-}
-
-/// Curator's LeaderLatch: one participant among many is the leader.
-#[pyclass(module = "corral._corral", frozen)]
-pub struct LeaderLatch {
-    latch: Arc<Mutex<Option<CoreLeaderLatch>>>,
-}
-
-#[pymethods]
-impl LeaderLatch {
-    #[new]
-    fn new(client: &SyncClient, path: &str, id: &str) -> LeaderLatch {
-        LeaderLatch {
-            latch: Arc::new(Mutex::new(Some(CoreLeaderLatch::new(&client.client, path, id)))),
-        }
-    }
-
-    fn start(&self, py: Python<'_>) -> PyResult<()> {
-        let l = self.latch.clone();
-        block_on(py, async move {
-            match l.lock().await.as_mut() {
-                Some(latch) => latch.start().await,
-                None => Ok(()),
-            }
+impl Wait {
+    fn of(blocking: bool, timeout: Option<f64>) -> PyResult<Wait> {
+        Ok(match (blocking, duration(timeout)?) {
+            (false, _) => Wait::Now,
+            (true, None) => Wait::Forever,
+            (true, Some(t)) => Wait::For(t),
         })
     }
+}
 
-    fn has_leadership(&self, py: Python<'_>) -> bool {
-        py.detach(|| self.latch.blocking_lock().as_ref().is_some_and(|l| l.has_leadership()))
+/// Drops its value with the runtime entered, so that a core value whose drop
+/// cleans up in the background (a held lock's node, a lease) can spawn that
+/// cleanup when Python frees it on a thread of its own.
+struct InRuntime<T>(Option<T>);
+
+impl<T> InRuntime<T> {
+    fn new(value: T) -> InRuntime<T> {
+        InRuntime(Some(value))
+    }
+}
+
+impl<T> Deref for InRuntime<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match &self.0 {
+            Some(v) => v,
+            // Taken only by drop.
+            None => unreachable!("an InRuntime value is present until dropped"),
+        }
+    }
+}
+
+impl<T> Drop for InRuntime<T> {
+    fn drop(&mut self) {
+        if let Some(v) = self.0.take() {
+            let _entered = runtime::get().enter();
+            drop(v);
+        }
+    }
+}
+
+/// kazoo's `cancel()`: ends the waits under way on one recipe value with
+/// `CancelledError` (a later wait is not affected).
+struct Cancel(watch::Sender<u64>);
+
+impl Cancel {
+    fn new() -> Cancel {
+        Cancel(watch::channel(0).0)
     }
 
-    /// True once leader; False after `timeout` seconds (or when closed).
-    #[pyo3(signature = (timeout=None))]
-    fn await_leadership(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
-        let t = timeout.map(seconds).transpose()?;
-        // Waits on a leadership receiver, not the latch, so close() is not blocked.
-        let mut rx = match py.detach(|| self.latch.blocking_lock().as_ref().map(|l| l.leadership_changes())) {
-            Some(rx) => rx,
-            None => return Ok(false),
-        };
-        block_on(py, async move {
-            let wait = rx.wait_for(|leader| *leader);
-            let leader = match t {
-                None => wait.await.is_ok(),
-                Some(t) => matches!(tokio::time::timeout(t, wait).await, Ok(Ok(_))),
-            };
-            Ok::<bool, std::convert::Infallible>(leader)
-        })
+    fn cancel(&self) {
+        self.0.send_modify(|g| *g = g.wrapping_add(1));
     }
 
-    /// Leaves the latch (its node is deleted).
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let l = self.latch.clone();
-        block_on(py, async move {
-            match l.lock().await.take() {
-                Some(latch) => latch.close().await,
-                None => Ok(()),
+    /// Resolves once `cancel` is called after this call.
+    fn later(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.0.subscribe();
+        let start = *rx.borrow();
+        async move {
+            if rx.wait_for(|g| *g != start).await.is_err() {
+                // The recipe value is gone: nobody can cancel any more.
+                std::future::pending::<()>().await;
             }
-        })
+        }
+    }
+}
+
+/// The error of a cancelled wait.
+fn cancelled(path: &str) -> WaitError {
+    WaitError::Py(CancelledError::new_err(format!("cancelled: {path}")))
+}
+
+/// The data of each node (a contender's identifier, as kazoo lists them),
+/// skipping nodes gone meanwhile.
+async fn identifiers(client: &CoreClient, paths: Vec<String>) -> corral::client::Result<Vec<String>> {
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        match client.get_data(&path).await {
+            Ok((data, _)) => out.push(String::from_utf8_lossy(&data).into_owned()),
+            Err(e) if e.code == Code::NoNode => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Any value as a Python object (passed as `|py, v| into(py, v)`).
+fn into<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> PyResult<Py<PyAny>> {
+    v.into_py_any(py)
+}
+
+/// Bytes as `bytes` (a `Vec<u8>` would become a list).
+fn bytes(py: Python<'_>, v: Vec<u8>) -> PyResult<Py<PyAny>> {
+    Ok(PyBytes::new(py, &v).into_any().unbind())
+}
+
+/// Optional bytes as `bytes` or None.
+fn opt_bytes(py: Python<'_>, v: Option<Vec<u8>>) -> PyResult<Py<PyAny>> {
+    match v {
+        Some(d) => bytes(py, d),
+        None => Ok(py.None()),
     }
 }
 
 /// Registers the recipe classes.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Lock>()?;
-    m.add_class::<Counter>()?;
-    m.add_class::<Barrier>()?;
-    m.add_class::<Queue>()?;
-    m.add_class::<LeaderLatch>()?;
+    m.add_class::<lock::Lock>()?;
+    m.add_class::<semaphore::Semaphore>()?;
+    m.add_class::<counter::Counter>()?;
+    m.add_class::<barrier::Barrier>()?;
+    m.add_class::<barrier::DoubleBarrier>()?;
+    m.add_class::<queue::Queue>()?;
+    m.add_class::<queue::LockingQueue>()?;
+    m.add_class::<election::Election>()?;
+    m.add_class::<election::ElectionRun>()?;
+    m.add_class::<election::LeaderLatch>()?;
+    m.add_class::<party::Party>()?;
+    m.add_class::<tree_cache::TreeCache>()?;
+    m.add_class::<discovery::ServiceDiscovery>()?;
+    m.add_class::<discovery::ServiceCache>()?;
+    m.add_class::<partitioner::SetPartitioner>()?;
     Ok(())
 }

@@ -49,6 +49,9 @@ where
     E: Send + Into<WaitError>,
 {
     let rt = get();
+    // Entered before `fut` exists, so that a future dropped half-way (Ctrl-C)
+    // can spawn its cleanup (a contender's node, a lease) as it goes.
+    let _entered = rt.enter();
     let mut fut = std::pin::pin!(fut);
     loop {
         let step = py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut fut).await }));
@@ -73,6 +76,22 @@ where
     })
 }
 
+/// `fut` as an asyncio awaitable, for futures that may also end with a
+/// Python exception (a cancelled recipe wait, ...).
+pub fn awaitable_py<'py, T, E, F, C>(py: Python<'py>, fut: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Into<WaitError> + Send + 'static,
+    C: FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+{
+    get();
+    pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        let value = fut.await.map_err(|e| e.into().into_py())?;
+        Python::attach(|py| convert(py, value))
+    })
+}
+
 /// The errors a blocking wait can end with.
 pub enum WaitError {
     /// A client operation failed.
@@ -84,7 +103,7 @@ pub enum WaitError {
 }
 
 impl WaitError {
-    fn into_py(self) -> PyErr {
+    pub fn into_py(self) -> PyErr {
         match self {
             WaitError::Client(e) => error::to_py(e),
             WaitError::Server(e) => error::server(e),

@@ -4,11 +4,12 @@ side by side with corral's client on the same server."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
 kazoo_client = pytest.importorskip("kazoo.client")
-from kazoo.exceptions import BadVersionError, NoNodeError, NodeExistsError  # noqa: E402
+from kazoo.exceptions import BadVersionError, LockTimeout, NoNodeError, NodeExistsError  # noqa: E402
 from kazoo.protocol.states import EventType as KEventType  # noqa: E402
 
 import corral  # noqa: E402
@@ -102,3 +103,52 @@ def test_kazoo_stat_matches_corral_stat(kz, zk):
     assert tuple(kstat) == tuple(cstat)
     assert kstat._fields == cstat._fields
     zk.delete("/stat")
+
+
+def test_recipes_share_paths_with_kazoo(kz, zk):
+    """The recipes whose node layout is kazoo's interoperate with kazoo's own."""
+    # Lock: a kazoo contender waits for corral's holder, and lists it.
+    lock = zk.Lock("/kzr/lock", "corral")
+    assert lock.acquire()
+    klock = kz.Lock("/kzr/lock", "kazoo")
+    with pytest.raises(LockTimeout):
+        klock.acquire(timeout=0.3)
+    assert klock.contenders() == ["corral"]
+    lock.release()
+    assert klock.acquire(timeout=5)
+    assert lock.contenders() == ["kazoo"] and lock.acquire(blocking=False) is False
+    klock.release()
+    # Queue and LockingQueue: items put by one are taken by the other, by priority.
+    zk.Queue("/kzr/q").put(b"low", priority=500)
+    kz.Queue("/kzr/q").put(b"high", priority=1)
+    assert zk.Queue("/kzr/q").get() == b"high" and kz.Queue("/kzr/q").get() == b"low"
+    zk.LockingQueue("/kzr/lq").put_all([b"a", b"b"])
+    kq = kz.LockingQueue("/kzr/lq")
+    assert kq.get(1) == b"a"
+    assert zk.LockingQueue("/kzr/lq").get(1) == b"b", "kazoo's lock keeps corral off its item"
+    assert kq.consume() and len(kq) == 1
+    # Party, ShallowParty, Counter.
+    for kind in ("Party", "ShallowParty"):
+        mine = getattr(zk, kind)(f"/kzr/{kind}", "corral")
+        mine.join()
+        getattr(kz, kind)(f"/kzr/{kind}", "kazoo").join()
+        assert sorted(getattr(kz, kind)(f"/kzr/{kind}")) == ["corral", "kazoo"] == list(mine)
+    counter = kz.Counter("/kzr/n")
+    counter += 2
+    assert zk.Counter("/kzr/n").add(3) == 5 and counter.value == 5
+    # SetPartitioner: a corral and a kazoo member split one set.
+    items = ["a", "b", "c", "d"]
+    mine = zk.SetPartitioner("/kzr/parts", set=items, identifier="m1", time_boundary=0.3)
+    theirs = kz.SetPartitioner("/kzr/parts", set=items, identifier="m2", time_boundary=0.3)
+    deadline = time.monotonic() + 20
+    while not (mine.acquired and theirs.acquired):
+        assert time.monotonic() < deadline, (mine.state, theirs.state)
+        if mine.release:
+            mine.release_set()
+        if theirs.release:
+            theirs.release_set()
+        time.sleep(0.05)
+    assert list(mine) == ["a", "c"] and list(theirs) == ["b", "d"]
+    theirs.finish()
+    mine.finish()
+    kz.delete("/kzr", recursive=True)

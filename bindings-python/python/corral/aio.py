@@ -9,19 +9,48 @@ watches, state changes)::
         event = await watch
         async for event in await zk.add_watch("/app", recursive=True):
             ...
+        async with zk.Lock("/locks/report"):
+            ...
+
+Recipes: ``zk.Lock``, ``ReadLock``, ``WriteLock``, ``Semaphore``, ``Counter``,
+``Barrier``, ``DoubleBarrier``, ``Queue``, ``LockingQueue``, ``Election``,
+``LeaderLatch``, ``Party`` and ``ShallowParty`` give the classes below: the
+recipes of :mod:`corral.recipes` (corral's Rust recipes), every call that
+talks to the server a coroutine.
 """
 
 from __future__ import annotations
 
-from typing import Any, Generator, List, Optional, Sequence, Tuple, Union
+import inspect
+from typing import Any, AsyncIterator, Callable, Generator, List, Optional, Sequence, Tuple, Union
 
 from corral import _corral
 from corral.client import _acl_tuples, _acls, _create_acl, _create_mode, _data, _event, _op_results, _ttl_ms
+from corral.recipes import DEFAULT_PRIORITY, _check_priority, _check_value, _check_values, _identifier
 from corral.exceptions import NoNodeError, ZookeeperStoppedError
 from corral.security import ACL
 from corral.states import State, WatchedEvent, WatcherType, ZnodeStat
 
-__all__ = ["Client", "StateStream", "Transaction", "Watch", "WatchStream"]
+__all__ = [
+    "Barrier",
+    "Client",
+    "Counter",
+    "DoubleBarrier",
+    "Election",
+    "LeaderLatch",
+    "Lock",
+    "LockingQueue",
+    "Party",
+    "Queue",
+    "ReadLock",
+    "Semaphore",
+    "ShallowParty",
+    "StateStream",
+    "Transaction",
+    "Watch",
+    "WatchStream",
+    "WriteLock",
+]
 
 _CONNECTED_STATES = (State.CONNECTED, State.RECONNECTED, State.READ_ONLY)
 
@@ -274,6 +303,64 @@ class Client:
         """As :meth:`corral.Client.multi_read`."""
         return _op_results(await self._c.multi_read(list(get_data), list(get_children)))
 
+    # ---- recipes (the classes below; kazoo's factory names and arguments) ----------
+
+    def Lock(self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()) -> "Lock":
+        """A distributed lock: see :class:`Lock`."""
+        return Lock(self, path, identifier, extra_lock_patterns)
+
+    def ReadLock(
+        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+    ) -> "ReadLock":
+        """The shared side of a read-write lock: see :class:`ReadLock`."""
+        return ReadLock(self, path, identifier, extra_lock_patterns)
+
+    def WriteLock(
+        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+    ) -> "WriteLock":
+        """The exclusive side of a read-write lock: see :class:`WriteLock`."""
+        return WriteLock(self, path, identifier, extra_lock_patterns)
+
+    def Semaphore(self, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> "Semaphore":
+        """A counting semaphore: see :class:`Semaphore`."""
+        return Semaphore(self, path, identifier, max_leases)
+
+    def Counter(self, path: str, default: int = 0, support_curator: bool = False) -> "Counter":
+        """kazoo's integer Counter: see :class:`Counter`."""
+        return Counter(self, path, default, support_curator)
+
+    def Barrier(self, path: str) -> "Barrier":
+        """A barrier: see :class:`Barrier`."""
+        return Barrier(self, path)
+
+    def DoubleBarrier(self, path: str, num_clients: int, identifier: Optional[str] = None) -> "DoubleBarrier":
+        """A double barrier: see :class:`DoubleBarrier`."""
+        return DoubleBarrier(self, path, num_clients, identifier)
+
+    def Queue(self, path: str) -> "Queue":
+        """A FIFO queue with priorities: see :class:`Queue`."""
+        return Queue(self, path)
+
+    def LockingQueue(self, path: str) -> "LockingQueue":
+        """A queue whose items stay locked until consumed: see :class:`LockingQueue`."""
+        return LockingQueue(self, path)
+
+    def Election(self, path: str, identifier: Optional[str] = None) -> "Election":
+        """A leader election: see :class:`Election`."""
+        return Election(self, path, identifier)
+
+    def LeaderLatch(self, path: str, identifier: str = "") -> "LeaderLatch":
+        """A leader latch: see :class:`LeaderLatch`."""
+        return LeaderLatch(self, path, identifier)
+
+    def Party(self, path: str, identifier: Optional[str] = None) -> "Party":
+        """Group membership: see :class:`Party`."""
+        return Party(self, path, identifier)
+
+    def ShallowParty(self, path: str, identifier: Optional[str] = None) -> "ShallowParty":
+        """Group membership, identifiers in node names: see :class:`ShallowParty`."""
+        return ShallowParty(self, path, identifier)
+
     def __repr__(self) -> str:
         return f"<corral.aio.Client {self.hosts} {self.state.value}>"
 
@@ -333,3 +420,382 @@ class Transaction:
     async def __aexit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is None:
             await self.commit()
+
+
+# ---- recipes ---------------------------------------------------------------------------
+#
+# corral's Rust recipes, as in :mod:`corral.recipes`, with coroutines for every
+# call that talks to the server.
+
+
+class Lock:
+    """A distributed lock, as :class:`corral.recipes.Lock` (kazoo's naming):
+    ``async with zk.Lock("/locks/x"):`` holds it for the block."""
+
+    _KIND = "lock"
+
+    def __init__(
+        self, client: Client, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+    ) -> None:
+        self.client = client
+        self.path = path
+        self.identifier = _identifier(identifier)
+        self.extra_lock_patterns = tuple(extra_lock_patterns)
+        self._native = _corral.Lock(client._c, path, self.identifier, self._KIND)
+
+    async def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
+        """Takes the lock (at most ``timeout`` seconds; not waiting unless ``blocking``);
+        whether it is held. :class:`corral.CancelledError` after :meth:`cancel`."""
+        if not ephemeral:
+            raise ValueError("corral's lock nodes are always ephemeral")
+        return await self._native.acquire_async(blocking, timeout)
+
+    async def release(self) -> bool:
+        """Undoes one acquisition (BadArgumentsError when not held). Returns True."""
+        await self._native.release_async()
+        return True
+
+    def cancel(self) -> None:
+        """Ends the acquisitions under way with :class:`corral.CancelledError`."""
+        self._native.cancel()
+
+    @property
+    def is_acquired(self) -> bool:
+        """Whether the lock is held with certainty."""
+        return self._native.state() == "HELD"
+
+    @property
+    def state(self) -> str:
+        """RELEASED, HELD, SUSPENDED or LOST."""
+        return self._native.state()
+
+    @property
+    def fencing_token(self) -> Optional[int]:
+        """The czxid of the held lock node."""
+        return self._native.fencing_token()
+
+    async def contenders(self) -> List[str]:
+        """The identifiers of every contender, holder first."""
+        return await self._native.contenders_async()
+
+    async def __aenter__(self) -> "Lock":
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.release()
+
+
+class WriteLock(Lock):
+    """The exclusive side of a read-write lock, as :class:`corral.recipes.WriteLock`."""
+
+    _KIND = "write"
+
+
+class ReadLock(Lock):
+    """The shared side of a read-write lock, as :class:`corral.recipes.ReadLock`."""
+
+    _KIND = "read"
+
+
+class Semaphore:
+    """A counting semaphore, as :class:`corral.recipes.Semaphore`; ``async with`` holds a lease."""
+
+    def __init__(self, client: Client, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> None:
+        if max_leases < 1:
+            raise ValueError("max_leases must be at least 1")
+        self.client = client
+        self.path = path
+        self.identifier = _identifier(identifier)
+        self.max_leases = max_leases
+        self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases)
+
+    async def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
+        """Takes a lease; whether one is held. :class:`corral.CancelledError` after :meth:`cancel`."""
+        return await self._native.acquire_async(blocking, timeout)
+
+    async def release(self) -> bool:
+        """Gives the lease back; False when none was held."""
+        return await self._native.release_async()
+
+    def cancel(self) -> None:
+        """Ends the acquisitions under way with :class:`corral.CancelledError`."""
+        self._native.cancel()
+
+    @property
+    def is_acquired(self) -> bool:
+        """Whether this object holds a lease."""
+        return self._native.is_acquired()
+
+    async def lease_holders(self) -> List[str]:
+        """The identifiers of the current lease holders."""
+        return await self._native.lease_holders_async()
+
+    async def __aenter__(self) -> "Semaphore":
+        await self.acquire()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.release()
+
+
+class Counter:
+    """kazoo's integer Counter, as :class:`corral.recipes.Counter`: ``await
+    counter.add(1)``, ``await counter.value()``.
+
+    After a change, :attr:`pre_value` and :attr:`post_value` hold the values around it.
+    """
+
+    def __init__(self, client: Client, path: str, default: int = 0, support_curator: bool = False) -> None:
+        self.client = client
+        self.path = path
+        self.default = default
+        self.support_curator = support_curator
+        self.pre_value: Optional[int] = None
+        self.post_value: Optional[int] = None
+        if support_curator:
+            raise NotImplementedError("corral's Counter stores kazoo's text value only (support_curator=False)")
+        self._native = _corral.Counter(client._c, path, default)
+
+    async def value(self) -> int:
+        """The current value (the default while the node is empty or missing)."""
+        return await self._native.value_async()
+
+    async def add(self, delta: int) -> int:
+        """Adds ``delta`` atomically; returns the new value."""
+        self.pre_value, self.post_value = await self._native.add_async(delta)
+        return self.post_value
+
+    async def subtract(self, delta: int) -> int:
+        """Subtracts ``delta`` atomically; returns the new value."""
+        return await self.add(-delta)
+
+
+class Barrier:
+    """kazoo's Barrier, as :class:`corral.recipes.Barrier`."""
+
+    def __init__(self, client: Client, path: str) -> None:
+        self.client = client
+        self.path = path
+        self._native = _corral.Barrier(client._c, path)
+
+    async def create(self) -> None:
+        """Raises the barrier (idempotent)."""
+        await self._native.set_async()
+
+    async def remove(self) -> bool:
+        """Lowers the barrier. Returns True."""
+        await self._native.remove_async()
+        return True
+
+    async def wait(self, timeout: Optional[float] = None) -> bool:
+        """Waits until the barrier is down; False after ``timeout`` seconds."""
+        return await self._native.wait_async(timeout)
+
+
+class DoubleBarrier:
+    """kazoo's DoubleBarrier, as :class:`corral.recipes.DoubleBarrier`."""
+
+    def __init__(self, client: Client, path: str, num_clients: int, identifier: Optional[str] = None) -> None:
+        if num_clients < 1:
+            raise ValueError("num_clients must be at least 1")
+        self.client = client
+        self.path = path
+        self.num_clients = num_clients
+        self.identifier = identifier
+        self.participating = False
+        self._native = _corral.DoubleBarrier(client._c, path, num_clients)
+
+    async def enter(self, timeout: Optional[float] = None) -> bool:
+        """Enters and waits until enough members have entered (False after ``timeout`` seconds)."""
+        self.participating = True
+        return await self._native.enter_async(timeout)
+
+    async def leave(self, timeout: Optional[float] = None) -> bool:
+        """Leaves and waits until every member has left (False after ``timeout`` seconds)."""
+        done = await self._native.leave_async(timeout)
+        self.participating = False
+        return done
+
+
+class Queue:
+    """kazoo's Queue, as :class:`corral.recipes.Queue`; ``await q.len()`` counts."""
+
+    def __init__(self, client: Client, path: str) -> None:
+        self.client = client
+        self.path = path
+        self._native = _corral.Queue(client._c, path)
+
+    async def put(self, value: bytes, priority: int = DEFAULT_PRIORITY) -> None:
+        """Appends an item; ``priority`` 0-999, lower taken first."""
+        await self._native.put_async(_check_value(value), _check_priority(priority))
+
+    async def put_all(self, values: List[bytes], priority: int = DEFAULT_PRIORITY) -> None:
+        """Appends items, in order, in one transaction."""
+        await self._native.put_all_async(_check_values(values), _check_priority(priority))
+
+    async def get(self) -> Optional[bytes]:
+        """Takes the next item, or None when the queue is empty."""
+        return await self._native.get_async()
+
+    async def take(self, timeout: Optional[float] = None) -> Optional[bytes]:
+        """Takes the next item, waiting for one (None after ``timeout`` seconds)."""
+        return await self._native.take_async(timeout)
+
+    async def len(self) -> int:
+        """The number of items."""
+        return await self._native.len_async()
+
+
+class LockingQueue:
+    """kazoo's LockingQueue, as :class:`corral.recipes.LockingQueue`."""
+
+    def __init__(self, client: Client, path: str) -> None:
+        self.client = client
+        self.path = path
+        self._native = _corral.LockingQueue(client._c, path)
+
+    async def put(self, value: bytes, priority: int = DEFAULT_PRIORITY) -> None:
+        """Adds an item; ``priority`` 0-999, lower taken first."""
+        await self._native.put_async(_check_value(value), _check_priority(priority))
+
+    async def put_all(self, values: List[bytes], priority: int = DEFAULT_PRIORITY) -> None:
+        """Adds items with one priority: all of them or none."""
+        await self._native.put_all_async(_check_values(values), _check_priority(priority))
+
+    async def get(self, timeout: Optional[float] = None) -> Optional[bytes]:
+        """Locks and returns the next item (None after ``timeout`` seconds); the held item again until consumed."""
+        return await self._native.get_async(timeout)
+
+    async def holds_lock(self) -> bool:
+        """Whether this consumer still holds the lock of its item."""
+        return await self._native.holds_lock_async()
+
+    async def consume(self) -> bool:
+        """Removes the held item; False when there is none or its lock was lost."""
+        return await self._native.consume_async()
+
+    async def release(self) -> bool:
+        """Unlocks the held item for another consumer; False when there is none or its lock was lost."""
+        return await self._native.release_async()
+
+    async def len(self) -> int:
+        """The number of items, locked ones included."""
+        return await self._native.len_async()
+
+
+class Election:
+    """kazoo's Election, as :class:`corral.recipes.Election`: ``await
+    election.run(func, *args)`` waits to lead, then calls ``func`` (a
+    coroutine function or a plain one) and gives leadership up when it is done."""
+
+    def __init__(self, client: Client, path: str, identifier: Optional[str] = None) -> None:
+        self.client = client
+        self.path = path
+        self.identifier = _identifier(identifier)
+        self.fencing_token: Optional[int] = None
+        self._native = _corral.Election(client._c, path, self.identifier)
+
+    async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Contends for leadership; returns once ``func`` has run as leader, or
+        after :meth:`cancel` took this contender out of the race first."""
+        if not callable(func):
+            raise ValueError("leader function is not callable")
+        run = self._native.start_run()
+        try:
+            token = await run.wait_leader_async()
+        except BaseException:
+            self._native.cancel()
+            raise
+        try:
+            if token is not None:
+                self.fencing_token = token
+                result = func(*args, **kwargs)
+                if inspect.isawaitable(result):
+                    await result
+        finally:
+            self.fencing_token = None
+            await run.finish_async()
+
+    def cancel(self) -> None:
+        """Takes this contender out of the race (a running leader function is not interrupted)."""
+        self._native.cancel()
+
+    async def contenders(self) -> List[str]:
+        """The identifiers of every contender, leader first."""
+        return await self._native.contenders_async()
+
+
+class LeaderLatch:
+    """Curator's LeaderLatch, as :class:`corral.recipes.LeaderLatch`; ``async with`` starts and closes it."""
+
+    def __init__(self, client: Client, path: str, identifier: str = "") -> None:
+        self.client = client
+        self.path = path
+        self.identifier = identifier
+        self._native = _corral.LeaderLatch(client._c, path, identifier)
+
+    async def start(self) -> None:
+        """Joins the latch."""
+        await self._native.start_async()
+
+    @property
+    def has_leadership(self) -> bool:
+        """Whether this participant leads now."""
+        return self._native.has_leadership()
+
+    async def await_leadership(self, timeout: Optional[float] = None) -> bool:
+        """Waits until this participant leads; False after ``timeout`` seconds."""
+        return await self._native.await_leadership_async(timeout)
+
+    async def close(self) -> None:
+        """Leaves the latch (its node is deleted)."""
+        await self._native.close_async()
+
+    async def __aenter__(self) -> "LeaderLatch":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class Party:
+    """kazoo's Party, as :class:`corral.recipes.Party`: ``async for member in party``."""
+
+    _SHALLOW = False
+
+    def __init__(self, client: Client, path: str, identifier: Optional[str] = None) -> None:
+        self.client = client
+        self.path = path
+        self.identifier = _identifier(identifier)
+        self.participating = False
+        self._native = _corral.Party(client._c, path, self.identifier, self._SHALLOW)
+
+    async def join(self) -> None:
+        """Joins the party."""
+        await self._native.join_async()
+        self.participating = True
+
+    async def leave(self) -> bool:
+        """Leaves the party; whether this member was in it."""
+        self.participating = False
+        return await self._native.leave_async()
+
+    async def members(self) -> List[str]:
+        """The members' identifiers, sorted."""
+        return await self._native.members_async()
+
+    async def len(self) -> int:
+        """The number of members."""
+        return len(await self.members())
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        for member in await self.members():
+            yield member
+
+
+class ShallowParty(Party):
+    """kazoo's ShallowParty, as :class:`corral.recipes.ShallowParty`."""
+
+    _SHALLOW = True

@@ -459,25 +459,90 @@ class Client:
         """kazoo's ChildrenWatch on this client: ``@zk.ChildrenWatch("/path")``."""
         return ChildrenWatch(self, path, func, **kwargs)
 
-    def Lock(self, path: str, identifier: str = "") -> "recipes.Lock":
-        """A distributed lock on ``path`` (kazoo's naming): see :class:`corral.recipes.Lock`."""
-        return recipes.Lock(self, path, identifier)
+    # ---- recipes (corral.recipes; kazoo's factory names and arguments) -------------
 
-    def Counter(self, path: str, default: int = 0) -> "recipes.Counter":
+    def Lock(
+        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+    ) -> "recipes.Lock":
+        """A distributed lock on ``path`` (kazoo's naming): see :class:`corral.recipes.Lock`."""
+        return recipes.Lock(self, path, identifier, extra_lock_patterns)
+
+    def ReadLock(
+        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+    ) -> "recipes.ReadLock":
+        """The shared side of a read-write lock: see :class:`corral.recipes.ReadLock`."""
+        return recipes.ReadLock(self, path, identifier, extra_lock_patterns)
+
+    def WriteLock(
+        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+    ) -> "recipes.WriteLock":
+        """The exclusive side of a read-write lock: see :class:`corral.recipes.WriteLock`."""
+        return recipes.WriteLock(self, path, identifier, extra_lock_patterns)
+
+    def Semaphore(self, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> "recipes.Semaphore":
+        """A counting semaphore: see :class:`corral.recipes.Semaphore`."""
+        return recipes.Semaphore(self, path, identifier, max_leases)
+
+    def Counter(self, path: str, default: int = 0, support_curator: bool = False) -> "recipes.Counter":
         """kazoo's integer Counter: see :class:`corral.recipes.Counter`."""
-        return recipes.Counter(self, path, default)
+        return recipes.Counter(self, path, default, support_curator)
 
     def Barrier(self, path: str) -> "recipes.Barrier":
         """A barrier: see :class:`corral.recipes.Barrier`."""
         return recipes.Barrier(self, path)
 
+    def DoubleBarrier(
+        self, path: str, num_clients: int, identifier: Optional[str] = None
+    ) -> "recipes.DoubleBarrier":
+        """A double barrier: see :class:`corral.recipes.DoubleBarrier`."""
+        return recipes.DoubleBarrier(self, path, num_clients, identifier)
+
     def Queue(self, path: str) -> "recipes.Queue":
-        """A FIFO queue: see :class:`corral.recipes.Queue`."""
+        """A FIFO queue with priorities: see :class:`corral.recipes.Queue`."""
         return recipes.Queue(self, path)
+
+    def LockingQueue(self, path: str) -> "recipes.LockingQueue":
+        """A queue whose items stay locked until consumed: see :class:`corral.recipes.LockingQueue`."""
+        return recipes.LockingQueue(self, path)
+
+    def Election(self, path: str, identifier: Optional[str] = None) -> "recipes.Election":
+        """A leader election: see :class:`corral.recipes.Election`."""
+        return recipes.Election(self, path, identifier)
 
     def LeaderLatch(self, path: str, identifier: str = "") -> "recipes.LeaderLatch":
         """A leader latch: see :class:`corral.recipes.LeaderLatch`."""
         return recipes.LeaderLatch(self, path, identifier)
+
+    def Party(self, path: str, identifier: Optional[str] = None) -> "recipes.Party":
+        """Group membership: see :class:`corral.recipes.Party`."""
+        return recipes.Party(self, path, identifier)
+
+    def ShallowParty(self, path: str, identifier: Optional[str] = None) -> "recipes.ShallowParty":
+        """Group membership, identifiers in node names: see :class:`corral.recipes.ShallowParty`."""
+        return recipes.ShallowParty(self, path, identifier)
+
+    def TreeCache(self, path: str) -> "recipes.TreeCache":
+        """A live mirror of the subtree at ``path``: see :class:`corral.recipes.TreeCache`."""
+        return recipes.TreeCache(self, path)
+
+    def ServiceDiscovery(self, base_path: str) -> "recipes.ServiceDiscovery":
+        """A service registry under ``base_path``: see :class:`corral.recipes.ServiceDiscovery`."""
+        return recipes.ServiceDiscovery(self, base_path)
+
+    def SetPartitioner(
+        self,
+        path: str,
+        set: Iterable[Any],
+        partition_func: Optional[Callable[..., Any]] = None,
+        identifier: Optional[str] = None,
+        time_boundary: float = 30,
+        max_reaction_time: float = 1,
+        state_change_event: Optional[threading.Event] = None,
+    ) -> "recipes.SetPartitioner":
+        """A share of ``set`` among a party's members: see :class:`corral.recipes.SetPartitioner`."""
+        return recipes.SetPartitioner(
+            self, path, set, partition_func, identifier, time_boundary, max_reaction_time, state_change_event
+        )
 
     def _rearm_watchers(self) -> None:
         for w in list(self._watchers):

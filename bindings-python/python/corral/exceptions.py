@@ -10,6 +10,8 @@ operation concerned, or None)::
         print(e.code, e.path)   # -101 /missing
 
 The classes are defined once, in the native module, from core's code table.
+:class:`CancelledError` (kazoo's name) ends a recipe wait that ``cancel()``
+interrupted.
 """
 
 from corral._corral import (
@@ -18,6 +20,7 @@ from corral._corral import (
     ZookeeperStoppedError,
     ServerError,
     ConfigurationError,
+    CancelledError,
     RolledBackError,
     SystemZookeeperError,
     RuntimeInconsistency,
@@ -58,6 +61,7 @@ __all__ = [
     "ZookeeperStoppedError",
     "ServerError",
     "ConfigurationError",
+    "CancelledError",
     "RolledBackError",
     "SystemZookeeperError",
     "RuntimeInconsistency",
