@@ -78,7 +78,7 @@ const STANDALONE_SERVER_ID: u64 = 1;
 /// in ms in the next 40 bits, then a counter.
 fn initial_session_id(server_id: u64) -> u64 {
     let t = (now_ms() as u64) << 24 >> 8;
-    ((server_id as u64) << 56) | t
+    (server_id << 56) | t
 }
 
 impl Node {
@@ -292,7 +292,7 @@ fn encode_touches(ids: &[i64]) -> Vec<u8> {
 }
 
 fn decode_touches(payload: &[u8]) -> Option<Vec<i64>> {
-    if payload.len() % 8 != 0 {
+    if !payload.len().is_multiple_of(8) {
         return None;
     }
     Some(payload.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().expect("8 bytes"))).collect())
