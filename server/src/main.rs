@@ -40,7 +40,8 @@ enum Command {
     Server(ServerArgs),
     /// Print the version and exit.
     Version,
-    /// Measure corral and Apache ZooKeeper side by side: start-up, memory, throughput.
+    /// Measure corral and Apache ZooKeeper side by side: start-up, memory, throughput,
+    /// ensemble failover and catch-up.
     #[cfg(target_os = "linux")]
     Bench(bench::BenchArgs),
 }

@@ -1,6 +1,7 @@
 //! A blocking raw-protocol client for the benchmark: one session on one TCP
 //! connection, synchronous calls, and pipelined creates with a bounded number
-//! of requests in flight. Every reply's xid and error code are checked.
+//! of requests in flight. Every reply's xid and error code are checked. The
+//! session (id, password, last zxid seen) can be resumed on another server.
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -19,40 +20,69 @@ const FRAME_MAX: usize = 16 << 20;
 /// Session timeout requested, in ms.
 const SESSION_TIMEOUT_MS: i32 = 30_000;
 
+/// What a client needs to resume its session on another server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The session id the server assigned.
+    pub id: i64,
+    /// The session password the server assigned.
+    pub passwd: Vec<u8>,
+    /// The highest zxid seen in a reply: a server behind it refuses the session.
+    pub last_zxid: i64,
+}
+
 /// One session with a server.
 pub struct Client {
     stream: TcpStream,
     addr: SocketAddr,
     xid: i32,
+    session: Session,
 }
 
 impl Client {
-    /// Connects and opens a session; `timeout` bounds the connect and every
-    /// later read or write.
+    /// Connects and opens a new session; `timeout` bounds the connect and
+    /// every later read or write.
     pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Client> {
+        let new = Session {
+            id: 0,
+            passwd: vec![0; 16],
+            last_zxid: 0,
+        };
+        Client::handshake(addr, timeout, &new)?
+            .ok_or_else(|| Error::msg(format!("{addr} refused a new session")))
+    }
+
+    /// Connects and resumes `session` (as a client moving to another server
+    /// does). `Ok(None)` when the server answers that the session expired.
+    pub fn resume(
+        addr: SocketAddr,
+        timeout: Duration,
+        session: &Session,
+    ) -> Result<Option<Client>> {
+        Client::handshake(addr, timeout, session)
+    }
+
+    /// The session handshake: a new session when `session.id` is 0.
+    fn handshake(addr: SocketAddr, timeout: Duration, session: &Session) -> Result<Option<Client>> {
         let stream = TcpStream::connect_timeout(&addr, timeout)
             .with_context(|| format!("connecting to {addr}"))?;
         stream
             .set_nodelay(true)
             .with_context(|| format!("setting TCP_NODELAY on {addr}"))?;
-        stream
-            .set_read_timeout(Some(timeout))
-            .with_context(|| format!("setting a read timeout on {addr}"))?;
-        stream
-            .set_write_timeout(Some(timeout))
-            .with_context(|| format!("setting a write timeout on {addr}"))?;
         let mut client = Client {
             stream,
             addr,
             xid: 0,
+            session: session.clone(),
         };
+        client.set_timeout(timeout)?;
         let mut w = Writer::frame();
         ConnectRequest {
             protocol_version: 0,
-            last_zxid_seen: 0,
+            last_zxid_seen: session.last_zxid,
             timeout_ms: SESSION_TIMEOUT_MS,
-            session_id: 0,
-            passwd: Some(vec![0; 16]),
+            session_id: session.id,
+            passwd: Some(session.passwd.clone()),
             read_only: Some(false),
         }
         .encode(&mut w);
@@ -65,17 +95,62 @@ impl Client {
         let reply = ConnectResponse::decode(&mut Reader::new(&payload))
             .with_context(|| format!("decoding the handshake reply from {addr}"))?;
         if reply.timeout_ms <= 0 || reply.session_id == 0 {
+            if session.id != 0 {
+                return Ok(None);
+            }
             return Err(Error::msg(format!(
                 "{addr} refused the session (timeout {} ms)",
                 reply.timeout_ms
             )));
         }
-        Ok(client)
+        client.session.id = reply.session_id;
+        client.session.passwd = reply.passwd;
+        Ok(Some(client))
+    }
+
+    /// Bounds every later read and write on the connection.
+    pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
+        let addr = self.addr;
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .with_context(|| format!("setting a read timeout on {addr}"))?;
+        self.stream
+            .set_write_timeout(Some(timeout))
+            .with_context(|| format!("setting a write timeout on {addr}"))
+    }
+
+    /// The session, to resume it elsewhere.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The server this client is connected to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Closes the session (closeSession) and the connection.
+    pub fn close(mut self) -> Result<()> {
+        self.call(OpCode::CloseSession, &Request::Empty, "")?;
+        Ok(())
     }
 
     /// Sends one request and waits for its reply; returns the body of a
     /// successful reply, fails on any error code.
     fn call(&mut self, op: OpCode, request: &Request, path: &str) -> Result<Vec<u8>> {
+        let (err, body) = self.call_raw(op, request, path)?;
+        if err != 0 {
+            return Err(Error::msg(format!(
+                "{op:?} {path} failed: {}",
+                code_name(err)
+            )));
+        }
+        Ok(body)
+    }
+
+    /// Sends one request and waits for its reply; returns the reply's error
+    /// code (0 for success) and body. Fails only if the exchange does.
+    fn call_raw(&mut self, op: OpCode, request: &Request, path: &str) -> Result<(i32, Vec<u8>)> {
         self.xid += 1;
         let xid = self.xid;
         self.stream
@@ -88,6 +163,9 @@ impl Client {
             let mut r = Reader::new(&payload);
             let header = ReplyHeader::decode(&mut r)
                 .with_context(|| format!("decoding a reply header from {}", self.addr))?;
+            if header.zxid > 0 {
+                self.session.last_zxid = self.session.last_zxid.max(header.zxid);
+            }
             if header.xid == xid::NOTIFICATION || header.xid == xid::PING {
                 continue;
             }
@@ -97,13 +175,7 @@ impl Client {
                     self.addr, header.xid
                 )));
             }
-            if header.err != 0 {
-                return Err(Error::msg(format!(
-                    "{op:?} {path} failed: {}",
-                    code_name(header.err)
-                )));
-            }
-            return Ok(r.rest().to_vec());
+            return Ok((header.err, r.rest().to_vec()));
         }
     }
 
@@ -115,6 +187,17 @@ impl Client {
             path,
         )?;
         Ok(())
+    }
+
+    /// Creates a persistent znode; returns the server's result code (0 for
+    /// success) instead of failing on a non-zero one.
+    pub fn try_create(&mut self, path: &str, data: &[u8]) -> Result<i32> {
+        let (err, _) = self.call_raw(
+            OpCode::Create,
+            &create_request(path.to_owned(), data.to_vec()),
+            path,
+        )?;
+        Ok(err)
     }
 
     /// Reads a znode's data (no watch); a null buffer reads as empty.
@@ -157,8 +240,9 @@ impl Client {
         let started = Instant::now();
         let reader = std::thread::Builder::new()
             .name("bench-replies".into())
-            .spawn(move || -> Result<u32> {
+            .spawn(move || -> Result<(u32, i64)> {
                 let mut r = BufReader::with_capacity(64 * 1024, reader_stream);
+                let mut last_zxid = 0;
                 for i in 0..count {
                     let expected = first_xid.wrapping_add(i as i32);
                     loop {
@@ -167,6 +251,7 @@ impl Client {
                         })?;
                         let header = ReplyHeader::decode(&mut Reader::new(&payload))
                             .with_context(|| format!("decoding a reply header from {addr}"))?;
+                        last_zxid = last_zxid.max(header.zxid);
                         if header.xid == xid::NOTIFICATION || header.xid == xid::PING {
                             continue;
                         }
@@ -188,7 +273,7 @@ impl Client {
                     // Frees a slot; the token is there since the request was sent.
                     let _ = answered.recv();
                 }
-                Ok(count)
+                Ok((count, last_zxid))
             })
             .with_context(|| "starting the reply reader thread".to_owned())?;
 
@@ -229,7 +314,8 @@ impl Client {
         let elapsed = started.elapsed();
         self.xid = first_xid.wrapping_add(count as i32).wrapping_sub(1);
         written?;
-        let answered = read?;
+        let (answered, last_zxid) = read?;
+        self.session.last_zxid = self.session.last_zxid.max(last_zxid);
         if answered != count {
             return Err(Error::msg(format!(
                 "{addr}: {answered} replies to {count} creates"
@@ -278,7 +364,7 @@ fn read_frame(r: &mut impl Read) -> io::Result<Vec<u8>> {
 }
 
 /// A result code's ZooKeeper name and number.
-fn code_name(err: i32) -> String {
+pub fn code_name(err: i32) -> String {
     match Code::from_i32(err) {
         Some(code) => format!("{} ({err})", code.name()),
         None => format!("error {err}"),

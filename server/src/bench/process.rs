@@ -1,12 +1,14 @@
 //! The servers under test as child processes, their temporary directories,
 //! and the clean-up that kills and deletes them whatever happens.
 //!
+//! [`Proc`] is one server process (standalone or an ensemble member, see
+//! [`Role`]); [`Server`] is a standalone one with its own directory.
 //! Every child and every temporary directory is recorded in a process-wide
 //! registry while it lives. Guards remove their own entry on `Drop` (normal
 //! return, error, panic); [`cleanup_all`] empties the registry, and the
 //! handler installed by [`install_signal_cleanup`] calls it on SIGINT/SIGTERM.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;
@@ -24,6 +26,10 @@ pub const ZOOKEEPER_HEAP_FLAG: &str = "-Xmx256m";
 pub const ZOOKEEPER_LOG_FLAG: &str = "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn";
 /// ZooKeeper's standalone entry point.
 const ZOOKEEPER_MAIN: &str = "org.apache.zookeeper.server.ZooKeeperServerMain";
+/// ZooKeeper's entry point for an ensemble member.
+const ZOOKEEPER_QUORUM_MAIN: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
+/// tickTime of every server started (ZooKeeper's default).
+pub const TICK_TIME_MS: u32 = 2000;
 /// Pause between `ruok` probes.
 const POLL_INTERVAL: Duration = Duration::from_millis(2);
 /// Lines of a server's log quoted when it fails.
@@ -48,7 +54,7 @@ impl Kind {
     }
 
     /// A lower-case name for file names.
-    fn slug(self) -> &'static str {
+    pub fn slug(self) -> &'static str {
         match self {
             Kind::Corral => "corral",
             Kind::ZooKeeper => "zookeeper",
@@ -197,44 +203,52 @@ pub struct DiskUsage {
     pub allocated_bytes: u64,
 }
 
-/// A running server process on 127.0.0.1 with its own temporary directory.
-/// Dropping it kills the process and deletes the directory.
-pub struct Server {
+/// Which entry point a server process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// A single server (`ZooKeeperServerMain` for ZooKeeper).
+    Standalone,
+    /// A member of a replicated ensemble (`QuorumPeerMain` for ZooKeeper;
+    /// corral reads the `server.N` lines of the same file).
+    Member,
+}
+
+/// One running server process, recorded in the registry while it lives.
+/// Dropping it kills (SIGKILL) and reaps the process.
+pub struct Proc {
     kind: Kind,
     child: Arc<Mutex<Child>>,
     child_id: u64,
     pid: u32,
-    addr: SocketAddr,
-    data_dir: PathBuf,
     log: PathBuf,
     spawned_at: Instant,
-    /// Held only to be deleted (after the process is killed) when dropped.
-    _dir: TempDir,
 }
 
-impl Server {
-    /// Writes a zoo.cfg for a free loopback port and a fresh data directory,
-    /// and spawns the server with its output going to a log file.
-    pub fn spawn(launcher: &Launcher, kind: Kind) -> Result<Server> {
-        let dir = TempDir::new(kind.slug())?;
-        let data_dir = dir.path().join("data");
-        fs::create_dir(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
-        let port = free_port()?;
-        let config = dir.path().join("zoo.cfg");
-        fs::write(&config, zoo_cfg(kind, &data_dir, port))
-            .with_context(|| format!("writing {}", config.display()))?;
-        let log = dir.path().join("server.log");
-        let out = File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+impl Proc {
+    /// Spawns `kind` on the configuration file `config`, in the working
+    /// directory `cwd`, with stdout and stderr appended to `log`.
+    pub fn spawn(
+        launcher: &Launcher,
+        kind: Kind,
+        role: Role,
+        config: &Path,
+        cwd: &Path,
+        log: &Path,
+    ) -> Result<Proc> {
+        let out = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening {}", log.display()))?;
         let err = out
             .try_clone()
             .with_context(|| format!("opening {}", log.display()))?;
-
         let mut command = match kind {
             Kind::Corral => {
                 let mut c = Command::new(&launcher.corral_exe);
                 c.arg("server")
                     .arg("--config")
-                    .arg(&config)
+                    .arg(config)
                     .env("RUST_LOG", "warn");
                 c
             }
@@ -244,13 +258,16 @@ impl Server {
                     .arg(ZOOKEEPER_LOG_FLAG)
                     .arg("-cp")
                     .arg(&launcher.zookeeper_classpath)
-                    .arg(ZOOKEEPER_MAIN)
-                    .arg(&config);
+                    .arg(match role {
+                        Role::Standalone => ZOOKEEPER_MAIN,
+                        Role::Member => ZOOKEEPER_QUORUM_MAIN,
+                    })
+                    .arg(config);
                 c
             }
         };
         command
-            .current_dir(dir.path())
+            .current_dir(cwd)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err);
@@ -263,50 +280,23 @@ impl Server {
         let child = Arc::new(Mutex::new(child));
         let child_id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         registry().children.push((child_id, Arc::clone(&child)));
-        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
-        Ok(Server {
+        Ok(Proc {
             kind,
             child,
             child_id,
             pid,
-            addr,
-            data_dir,
-            log,
+            log: log.to_path_buf(),
             spawned_at,
-            _dir: dir,
         })
     }
 
-    /// The client address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Polls `ruok` every [`POLL_INTERVAL`] until the server answers `imok`;
-    /// returns the time since the process was spawned. Fails if the process
-    /// exits or `timeout` passes first.
-    pub fn wait_ready(&self, timeout: Duration) -> Result<Duration> {
-        let deadline = self.spawned_at + timeout;
-        loop {
-            if let Ok(true) = ruok(self.addr) {
-                return Ok(self.spawned_at.elapsed());
-            }
-            self.check_running()?;
-            if Instant::now() >= deadline {
-                return Err(Error::msg(format!(
-                    "{} did not answer ruok on {} within {} s{}",
-                    self.kind.name(),
-                    self.addr,
-                    timeout.as_secs(),
-                    self.log_tail()
-                )));
-            }
-            std::thread::sleep(POLL_INTERVAL);
-        }
+    /// When the process was spawned.
+    pub fn spawned_at(&self) -> Instant {
+        self.spawned_at
     }
 
     /// Fails, quoting the log, if the process has exited.
-    fn check_running(&self) -> Result<()> {
+    pub fn check_running(&self) -> Result<()> {
         let status = lock_child(&self.child)
             .try_wait()
             .with_context(|| format!("checking on the {} process", self.kind.name()))?;
@@ -321,22 +311,107 @@ impl Server {
     }
 
     /// The last lines of the server's log, formatted for an error message.
-    fn log_tail(&self) -> String {
-        let Ok(file) = File::open(&self.log) else {
-            return String::new();
-        };
-        let lines: Vec<String> = BufReader::new(file).lines().map_while(|l| l.ok()).collect();
-        let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
-        if tail.is_empty() {
-            return String::new();
+    pub fn log_tail(&self) -> String {
+        log_tail(&self.log)
+    }
+
+    /// Sends SIGKILL and reaps the process; returns the instant just before
+    /// the signal was sent.
+    pub fn kill(self) -> Instant {
+        let sent = Instant::now();
+        drop(self);
+        sent
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        kill(&self.child);
+        registry().children.retain(|(id, _)| *id != self.child_id);
+    }
+}
+
+/// The last lines of a log file, formatted for an error message.
+pub fn log_tail(log: &Path) -> String {
+    let Ok(file) = File::open(log) else {
+        return String::new();
+    };
+    let lines: Vec<String> = BufReader::new(file).lines().map_while(|l| l.ok()).collect();
+    let tail = &lines[lines.len().saturating_sub(LOG_TAIL_LINES)..];
+    if tail.is_empty() {
+        return String::new();
+    }
+    format!("; last lines of its output:\n  {}", tail.join("\n  "))
+}
+
+/// A running standalone server process on 127.0.0.1 with its own temporary
+/// directory. Dropping it kills the process and deletes the directory.
+pub struct Server {
+    kind: Kind,
+    // Declared before `_dir`: the process dies before its directory is deleted.
+    proc: Proc,
+    addr: SocketAddr,
+    data_dir: PathBuf,
+    /// Held only to be deleted (after the process is killed) when dropped.
+    _dir: TempDir,
+}
+
+impl Server {
+    /// Writes a zoo.cfg for a free loopback port and a fresh data directory,
+    /// and spawns the server with its output going to a log file.
+    pub fn spawn(launcher: &Launcher, kind: Kind) -> Result<Server> {
+        let dir = TempDir::new(kind.slug())?;
+        let data_dir = dir.path().join("data");
+        fs::create_dir(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        let port = free_ports(1)?[0];
+        let config = dir.path().join("zoo.cfg");
+        fs::write(&config, zoo_cfg(kind, &data_dir, port))
+            .with_context(|| format!("writing {}", config.display()))?;
+        let log = dir.path().join("server.log");
+        let proc = Proc::spawn(launcher, kind, Role::Standalone, &config, dir.path(), &log)?;
+        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
+        Ok(Server {
+            kind,
+            proc,
+            addr,
+            data_dir,
+            _dir: dir,
+        })
+    }
+
+    /// The client address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Polls `ruok` every [`POLL_INTERVAL`] until the server answers `imok`;
+    /// returns the time since the process was spawned. Fails if the process
+    /// exits or `timeout` passes first.
+    pub fn wait_ready(&self, timeout: Duration) -> Result<Duration> {
+        let spawned_at = self.proc.spawned_at();
+        let deadline = spawned_at + timeout;
+        loop {
+            if let Ok(true) = ruok(self.addr) {
+                return Ok(spawned_at.elapsed());
+            }
+            self.proc.check_running()?;
+            if Instant::now() >= deadline {
+                return Err(Error::msg(format!(
+                    "{} did not answer ruok on {} within {} s{}",
+                    self.kind.name(),
+                    self.addr,
+                    timeout.as_secs(),
+                    self.proc.log_tail()
+                )));
+            }
+            std::thread::sleep(POLL_INTERVAL);
         }
-        format!("; last lines of its output:\n  {}", tail.join("\n  "))
     }
 
     /// The process's current and peak RSS.
     pub fn memory(&self) -> Result<Memory> {
-        self.check_running()?;
-        let path = format!("/proc/{}/status", self.pid);
+        self.proc.check_running()?;
+        let path = format!("/proc/{}/status", self.proc.pid);
         let status = fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
         let field = |name: &str| -> Result<u64> {
             let line = status
@@ -371,15 +446,6 @@ impl Server {
     pub fn stop(self) {}
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        kill(&self.child);
-        registry().children.retain(|(id, _)| *id != self.child_id);
-        // The fields, `_dir` among them, are dropped after this, with the
-        // process already gone.
-    }
-}
-
 /// Adds the sizes of every file under `dir`.
 fn add_tree(dir: &Path, usage: &mut DiskUsage) -> Result<()> {
     let entries = fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
@@ -402,20 +468,27 @@ fn add_tree(dir: &Path, usage: &mut DiskUsage) -> Result<()> {
     Ok(())
 }
 
-/// A port that was free on 127.0.0.1 a moment ago.
-fn free_port() -> Result<u16> {
-    let listener =
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port on 127.0.0.1")?;
-    Ok(listener
-        .local_addr()
-        .context("finding a free port on 127.0.0.1")?
-        .port())
+/// `n` distinct ports that were free on 127.0.0.1 a moment ago (all are held
+/// open together while they are picked, so none is handed out twice).
+pub fn free_ports(n: usize) -> Result<Vec<u16>> {
+    let listeners = (0..n)
+        .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
+        .collect::<io::Result<Vec<_>>>()
+        .context("finding a free port on 127.0.0.1")?;
+    listeners
+        .iter()
+        .map(|l| {
+            Ok(l.local_addr()
+                .context("finding a free port on 127.0.0.1")?
+                .port())
+        })
+        .collect()
 }
 
-/// The configuration file for one server.
-fn zoo_cfg(kind: Kind, data_dir: &Path, port: u16) -> String {
+/// The configuration file for one server (an ensemble member's adds to it).
+pub fn zoo_cfg(kind: Kind, data_dir: &Path, port: u16) -> String {
     let mut cfg = format!(
-        "tickTime=2000\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
+        "tickTime={TICK_TIME_MS}\ndataDir={}\nclientPort={port}\nclientPortAddress=127.0.0.1\n\
          maxClientCnxns=0\n4lw.commands.whitelist=*\n",
         data_dir.display()
     );
@@ -441,6 +514,18 @@ fn ruok(addr: SocketAddr) -> io::Result<bool> {
         }
     }
     Ok(&answer == b"imok")
+}
+
+/// Sends a four-letter word and returns the whole answer (read until the
+/// server closes the connection). Connecting and each read are bounded.
+pub fn four_letter(addr: SocketAddr, word: &str) -> io::Result<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
+    stream.set_read_timeout(Some(Duration::from_secs(1)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(1)))?;
+    stream.write_all(word.as_bytes())?;
+    let mut answer = Vec::new();
+    stream.take(1 << 20).read_to_end(&mut answer)?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
 #[cfg(test)]

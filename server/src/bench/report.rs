@@ -22,9 +22,9 @@ pub struct Metric {
     pub better: Better,
     /// Decimals shown in the table.
     pub decimals: usize,
-    /// corral's value.
+    /// corral's value (NaN when the measurement failed; the notes say why).
     pub corral: f64,
-    /// ZooKeeper's value (`None` with `--no-zookeeper`).
+    /// ZooKeeper's value (`None` with `--no-zookeeper`, NaN when it failed).
     pub zookeeper: Option<f64>,
 }
 
@@ -71,6 +71,8 @@ pub struct Report {
     pub settings: Vec<(&'static str, String)>,
     /// The machine and versions.
     pub environment: Vec<(&'static str, String)>,
+    /// How figures were taken, and why any is missing.
+    pub notes: Vec<(String, String)>,
 }
 
 impl Report {
@@ -85,9 +87,9 @@ impl Report {
         for m in &self.metrics {
             rows.push([
                 format!("{} ({})", m.name, m.unit),
-                format!("{:.*}", m.decimals, m.corral),
+                cell(m.corral, m.decimals),
                 m.zookeeper
-                    .map_or_else(|| "-".to_owned(), |z| format!("{:.*}", m.decimals, z)),
+                    .map_or_else(|| "-".to_owned(), |z| cell(z, m.decimals)),
                 m.ratio()
                     .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
             ]);
@@ -116,6 +118,12 @@ impl Report {
         for (name, values) in &self.samples {
             let list: Vec<String> = values.iter().map(|v| format!("{v:.1}")).collect();
             let _ = writeln!(out, "{name}: {}", list.join(", "));
+        }
+        if !self.notes.is_empty() {
+            out.push_str("\nnotes:\n");
+            for (k, v) in &self.notes {
+                let _ = writeln!(out, "  {k}: {v}");
+            }
         }
         out.push_str("\nsettings:\n");
         for (k, v) in &self.settings {
@@ -161,16 +169,30 @@ impl Report {
         out.push_str(&json_object(&self.settings));
         out.push_str(",\n  \"environment\": ");
         out.push_str(&json_object(&self.environment));
+        out.push_str(",\n  \"notes\": ");
+        out.push_str(&json_object(&self.notes));
         out.push_str("\n}");
         out
     }
 }
 
+/// A table cell: the value with `decimals`, or "failed" for NaN.
+fn cell(v: f64, decimals: usize) -> String {
+    if v.is_nan() {
+        "failed".to_owned()
+    } else {
+        format!("{v:.decimals$}")
+    }
+}
+
 /// A flat object of strings, indented one level.
-fn json_object(pairs: &[(&'static str, String)]) -> String {
+fn json_object<K: AsRef<str>>(pairs: &[(K, String)]) -> String {
+    if pairs.is_empty() {
+        return "{}".to_owned();
+    }
     let fields: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("    {}: {}", json_string(k), json_string(v)))
+        .map(|(k, v)| format!("    {}: {}", json_string(k.as_ref()), json_string(v)))
         .collect();
     format!("{{\n{}\n  }}", fields.join(",\n"))
 }
@@ -221,6 +243,7 @@ mod tests {
             samples: vec![("start-up ms, corral".into(), vec![10.0, 11.5])],
             settings: vec![("runs", "2".into())],
             environment: vec![("temp_dir", "/tmp \"x\"".into())],
+            notes: vec![("failover".into(), "kill -9".into())],
         }
     }
 
@@ -241,6 +264,44 @@ mod tests {
         let t = sample().table();
         assert!(t.contains("start-up (ms)") && t.contains("40.00x") && t.contains("3.00x"));
         assert!(t.contains("start-up ms, corral: 10.0, 11.5"));
+    }
+
+    #[test]
+    fn failed_values_show_as_failed_and_have_no_ratio() {
+        let mut r = sample();
+        r.metrics.push(Metric::new(
+            "failover",
+            "ms",
+            Better::Lower,
+            1,
+            f64::NAN,
+            Some(300.0),
+        ));
+        r.metrics.push(Metric::new(
+            "catch-up",
+            "ms",
+            Better::Lower,
+            1,
+            900.0,
+            Some(f64::NAN),
+        ));
+        assert_eq!(r.metrics[3].ratio(), None);
+        assert_eq!(r.metrics[4].ratio(), None);
+        let t = r.table();
+        let row = t
+            .lines()
+            .find(|l| l.starts_with("failover (ms)"))
+            .expect("row");
+        assert!(row.contains("failed") && row.contains("300.0") && row.ends_with('-'));
+        assert!(t.contains("notes:\n  failover: kill -9\n"));
+        let j = r.json();
+        assert!(j.contains(
+            "\"name\": \"failover\", \"unit\": \"ms\", \"better\": \"lower\", \"corral\": null"
+        ));
+        assert!(j.contains("\"notes\": {\n    \"failover\": \"kill -9\"\n  }"));
+        r.notes.clear();
+        assert!(r.json().contains("\"notes\": {}"));
+        assert!(!r.table().contains("notes:"));
     }
 
     #[test]
