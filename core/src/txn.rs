@@ -81,6 +81,13 @@ pub enum TxnOp {
         /// The code the client is answered with.
         code: Code,
     },
+    /// A new ensemble membership (reconfig, or the first leader recording
+    /// the configured one): `/zookeeper/config` becomes `servers` (its
+    /// `server.N=...` lines) followed by `version=<zxid in hex>`.
+    SetConfig {
+        /// The `server.N=...` lines, each ending in a newline.
+        servers: String,
+    },
 }
 
 /// One write, as in a request or a multi sub-op.
@@ -172,6 +179,13 @@ pub enum TxnResult {
     Multi(Result<Vec<WriteResult>, Vec<Code>>),
     /// A rejected write (`TxnOp::Error`), or a session that no longer exists.
     Error(Code),
+    /// `SetConfig` applied: the new `/zookeeper/config` data and stat.
+    Config {
+        /// The data now in `/zookeeper/config`.
+        data: Vec<u8>,
+        /// Its stat.
+        stat: Stat,
+    },
 }
 
 /// A change that may fire watches, produced by `apply` in the order it happened.
@@ -252,6 +266,16 @@ impl State {
                 Err(code) => TxnResult::Error(code),
             },
             TxnOp::Error { code } => TxnResult::Error(*code),
+            TxnOp::SetConfig { servers } => {
+                let data = format!("{servers}version={zxid:x}").into_bytes();
+                match self.tree.set_config(&data, stamp) {
+                    Ok(stat) => {
+                        triggers.push(Trigger { path: path::CONFIG.to_string(), event: EventType::NodeDataChanged });
+                        TxnResult::Config { data, stat }
+                    }
+                    Err(code) => TxnResult::Error(code),
+                }
+            }
         };
         (result, triggers)
     }

@@ -10,28 +10,37 @@ sessions must survive a failover, and every member must end with the same data.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 import uuid
 
 import pytest
 from kazoo.client import KazooClient, KazooState
-from kazoo.exceptions import ConnectionLoss, OperationTimeoutError, SessionExpiredError
+from kazoo.exceptions import (
+    BadArgumentsError,
+    BadVersionError,
+    ConnectionLoss,
+    NoAuthError,
+    OperationTimeoutError,
+    SessionExpiredError,
+)
 
 from conftest import fast_retry
 from test_zkcli import InteractiveCli, zkcli_path  # noqa: F401  (fixture)
-from zkharness import Ensemble, ServerError, wait_until
+from zkharness import SUPER_PASSWORD, SUPER_USER, Ensemble, ServerError, wait_until
 
 SESSION_TIMEOUT_S = 6.0
 
 
 @pytest.fixture
 def ensemble(server_kind, tmp_path):
-    """``ensemble(size=3, observers=0, **zoo_cfg)`` -> a started ensemble of this kind."""
+    """``ensemble(size=3, observers=0, spares=0, **zoo_cfg)`` -> a started ensemble of this kind
+    (spares are configured but not started: members to add with reconfig)."""
     made: list[Ensemble] = []
 
-    def factory(size: int = 3, observers: int = 0, **config) -> Ensemble:
-        e = Ensemble(server_kind, tmp_path / f"ensemble{len(made)}", size, observers, config)
+    def factory(size: int = 3, observers: int = 0, spares: int = 0, **config) -> Ensemble:
+        e = Ensemble(server_kind, tmp_path / f"ensemble{len(made)}", size, observers, config, spares=spares)
         made.append(e)
         try:
             e.start()
@@ -64,6 +73,7 @@ class Writer(threading.Thread):
         # (sent at, acknowledged at, path)
         self.acked: list[tuple[float, float, str]] = []
         self.errors = 0
+        self.failure: BaseException | None = None
         self.states: list[str] = []
         self.zk.add_listener(lambda s: self.states.append(s))
         self._halt = threading.Event()
@@ -77,6 +87,9 @@ class Writer(threading.Thread):
             except (ConnectionLoss, OperationTimeoutError):
                 self.errors += 1
                 time.sleep(0.02)
+            except BaseException as err:  # anything else is a client-visible failure
+                self.failure = err
+                return
 
     def acked_after(self, t: float) -> int:
         """Writes sent after ``t`` and acknowledged."""
@@ -89,6 +102,7 @@ class Writer(threading.Thread):
         self._halt.set()
         self.join(timeout=30)
         assert not self.is_alive(), "writer did not stop"
+        assert self.failure is None, f"writer failed: {self.failure!r}"
 
 
 def assert_all_present(zk: KazooClient, writers: list[Writer]) -> int:
@@ -325,5 +339,143 @@ def test_writes_without_a_quorum_fail_and_resume_when_it_returns(ensemble):
     zk2.create(f"{root}/back", b"")
     assert zk2.exists(f"{root}/back") is not None
     for c in (zk, zk2):
+        c.stop()
+        c.close()
+
+
+def config_members(data: bytes) -> dict[int, str]:
+    """``/zookeeper/config`` data -> {id: server spec}; checks the version line."""
+    lines = data.decode().splitlines()
+    assert lines[-1].startswith("version="), lines
+    int(lines[-1][len("version="):], 16)
+    return {int(k[len("server."):]): v for k, v in (line.split("=", 1) for line in lines[:-1])}
+
+
+def test_reconfig_adds_and_removes_members_under_load(ensemble):
+    e = ensemble(spares=1, reconfigEnabled="true")
+    leader = e.leader()
+    root = f"/reconfig-{uuid.uuid4().hex[:6]}"
+    first = [i for i in e.members if i not in e.spares]
+    writers = [Writer(e.hosts_starting_at(i), f"{root}/c{i}") for i in first]
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) >= 30 for w in writers), timeout=30, message="no write load")
+
+    admin = client(e.members[leader].hosts)
+    admin.add_auth("digest", f"{SUPER_USER}:{SUPER_PASSWORD}")
+    data, stat = admin.get("/zookeeper/config")
+    assert sorted(config_members(data)) == first
+    assert stat.version == -1
+    # Only a user with WRITE on /zookeeper/config may reconfigure.
+    plain = client(e.members[leader].hosts)
+    with pytest.raises(NoAuthError):
+        plain.reconfig(joining=None, leaving=str(first[-1]), new_members=None)
+    with pytest.raises(BadArgumentsError):
+        admin.reconfig(joining="server.9=no-such-spec", leaving=None, new_members=None)
+    with pytest.raises(BadArgumentsError):
+        admin.reconfig(joining=None, leaving=",".join(map(str, first)), new_members=None)
+    with pytest.raises(BadVersionError):
+        admin.reconfig(joining=None, leaving=str(first[-1]), new_members=None, from_config=12345)
+
+    # A new member joins: started with the others' lines plus its own, added with reconfig.
+    new = max(e.spares)
+    e.members[new].start(wait=False)
+    line = f"server.{new}={e.lines[f'server.{new}']}"
+    data, stat = admin.reconfig(joining=line, leaving=None, new_members=None)
+    members = config_members(data)
+    assert sorted(members) == first + [new]
+    assert members[new].endswith(":participant;127.0.0.1:%d" % e.members[new].port)
+    wait_until(lambda: e.members[new].mode() == "follower", timeout=30, message="the new member did not follow")
+    # It serves everything acknowledged before a sync through it.
+    joined = client(e.members[new].hosts)
+    acked_before = {w.prefix: list(w.acked) for w in writers}
+    joined.sync("/")
+    for prefix, acked in acked_before.items():
+        present = set(joined.get_children(prefix))
+        assert all(p.rsplit("/", 1)[1] in present for _, _, p in acked), f"the new member misses writes under {prefix}"
+
+    # A follower leaves (the load goes on; its clients move elsewhere).
+    gone = next(i for i in first if i != leader)
+    data, _ = admin.reconfig(joining=None, leaving=str(gone), new_members=None, from_config=stat.mzxid)
+    assert sorted(config_members(data)) == sorted([i for i in first if i != gone] + [new])
+    mark = time.monotonic()
+    wait_until(lambda: all(w.acked_after(mark) >= 20 for w in writers), timeout=40,
+               message="writes did not go on after the reconfigs")
+    for w in writers:
+        w.finish()
+    for i, w in enumerate(writers):
+        assert w.zk.client_id[0] == w.session_id, "a session changed"
+        assert KazooState.LOST not in w.states, f"writer {i} lost its session"
+    joined.sync("/")
+    checked = assert_all_present(joined, writers)
+    assert checked > 100
+    # Every remaining member shows the same membership.
+    for i in [m for m in first if m != gone] + [new]:
+        c = client(e.members[i].hosts)
+        c.sync("/zookeeper/config")
+        assert config_members(c.get("/zookeeper/config")[0]) == config_members(data)
+        c.stop()
+        c.close()
+    for c in [admin, plain, joined] + [w.zk for w in writers]:
+        c.stop()
+        c.close()
+
+
+def test_rolling_restart_under_load_shows_only_reconnects(ensemble):
+    e = ensemble()
+    root = f"/rolling-{uuid.uuid4().hex[:6]}"
+    writers = [Writer(e.hosts_starting_at(i), f"{root}/c{i}") for i in e.members]
+    for i, w in enumerate(writers):
+        w.zk.create(f"{root}/eph-{i}", b"", ephemeral=True)
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) >= 30 for w in writers), timeout=30, message="no write load")
+    # One member at a time, followers first and the leader last, as operators do.
+    leader = e.leader()
+    for i in [m for m in e.members if m != leader] + [leader]:
+        e.members[i].stop()
+        e.members[i].start(wait=False)
+        e.wait_serving(timeout=40)
+        mark = time.monotonic()
+        wait_until(lambda: all(w.acked_after(mark) >= 10 for w in writers), timeout=40,
+                   message=f"writes did not resume after restarting member {i}")
+    for w in writers:
+        w.finish()
+    for i, w in enumerate(writers):
+        assert w.zk.client_id[0] == w.session_id, "a session changed"
+        assert KazooState.LOST not in w.states, f"writer {i} lost its session"
+        assert w.zk.exists(f"{root}/eph-{i}") is not None, "an ephemeral vanished"
+    assert assert_all_present(writers[0].zk, writers) > 150
+    e.wait_converged()
+    same_data_on_every_member(e, [w.prefix for w in writers])
+    for w in writers:
+        w.zk.stop()
+        w.zk.close()
+
+
+def test_a_wiped_follower_catches_up_after_the_log_was_purged(ensemble):
+    e = ensemble(snapCount="100")
+    root = f"/wiped-{uuid.uuid4().hex[:6]}"
+    zk = client(e.hosts_starting_at(e.leader()))
+    zk.create(root, b"")
+    for i in range(400):
+        zk.create(f"{root}/n{i}", b"x" * 10)
+    # A follower loses its disk: everything but myid.
+    gone = e.followers()[0]
+    member = e.members[gone]
+    member.kill()
+    for d in {member.data_dir, member.datalog_dir}:
+        for p in d.iterdir():
+            if p.name != "myid":
+                shutil.rmtree(p) if p.is_dir() else p.unlink()
+    member.start(wait=False)
+    e.wait_serving(timeout=40)
+    e.wait_converged()
+    direct = client(member.hosts)
+    assert len(direct.get_children(root)) == 400
+    zk.create(f"{root}/after", b"")
+    direct.sync(root)
+    assert direct.exists(f"{root}/after") is not None
+    for c in (zk, direct):
         c.stop()
         c.close()

@@ -340,20 +340,26 @@ class Ensemble:
         size: int = 3,
         observers: int = 0,
         config: dict[str, str] | None = None,
+        spares: int = 0,
     ):
         self.kind = kind
         total = size + observers
-        ids = range(1, total + 1)
+        ids = range(1, total + spares + 1)
         peer = {i: (free_port(), free_port()) for i in ids}
         self.ports = {i: free_port() for i in ids}
+        #: Members outside the first membership, started by hand and added with reconfig.
+        self.spares = set(range(total + 1, total + spares + 1))
         lines = {}
         for i in ids:
-            role = ":observer" if i > size else ""
+            role = ":observer" if size < i <= total else ""
             lines[f"server.{i}"] = f"127.0.0.1:{peer[i][0]}:{peer[i][1]}{role};127.0.0.1:{self.ports[i]}"
+        self.lines = lines
         self.members: dict[int, Server] = {}
         for i in ids:
-            member_config = {"initLimit": "10", "syncLimit": "5", **lines, **(config or {})}
-            if i > size:
+            # The first members know each other; a spare also knows itself.
+            known = {k: v for k, v in lines.items() if int(k.split(".")[1]) <= total or k == f"server.{i}"}
+            member_config = {"initLimit": "10", "syncLimit": "5", **known, **(config or {})}
+            if size < i <= total:
                 member_config["peerType"] = "observer"
             srv = Server(kind, Path(workdir) / f"member{i}", member_config, port=self.ports[i])
             (srv.data_dir / "myid").write_text(f"{i}\n")
@@ -361,11 +367,11 @@ class Ensemble:
 
     @property
     def hosts(self) -> str:
-        return ",".join(m.hosts for m in self.members.values())
+        return ",".join(m.hosts for i, m in self.members.items() if i not in self.spares)
 
     def start(self, timeout: float = READY_TIMEOUT_S) -> None:
-        for m in self.members.values():
-            if not m.alive():
+        for i, m in self.members.items():
+            if not m.alive() and i not in self.spares:
                 m.start(wait=False)
         self.wait_serving(timeout=timeout)
 

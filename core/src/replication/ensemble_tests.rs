@@ -35,6 +35,8 @@ fn options(dir: &Path, id: u64, snap_count: u64) -> ReplicaOptions {
 
 impl Cluster {
     fn new(voters: u64, learners: u64) -> Cluster {
+        // RUST_LOG=openraft=debug shows what the members do.
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).try_init();
         let mut members = BTreeMap::new();
         for id in 1..=voters + learners {
             members.insert(id, Member { addr: format!("127.0.0.1:{}", free_port()), voter: id <= voters });
@@ -49,6 +51,7 @@ impl Cluster {
             listen: self.members[&id].addr.parse().unwrap(),
             heartbeat: Duration::from_millis(50),
             election_timeout: Duration::from_millis(300),
+            quorum_lease: Duration::from_millis(1000),
         };
         let r = Replica::open_member(options(self.dir.path(), id, snap_count), sm.clone(), ens).await.unwrap();
         self.nodes.insert(id, (r, sm));
@@ -77,7 +80,11 @@ impl Cluster {
     async fn converge(&self, key: &str, want: u64) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.nodes.keys().any(|id| self.value(*id, key) != want) {
-            assert!(Instant::now() < deadline, "members did not converge on {key}={want}");
+            if Instant::now() >= deadline {
+                let seen: Vec<_> =
+                    self.nodes.iter().map(|(id, (r, _))| (*id, self.value(*id, key), r.role(), r.stats())).collect();
+                panic!("members did not converge on {key}={want}: {seen:#?}");
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -146,6 +153,47 @@ async fn a_far_behind_member_catches_up_from_a_snapshot_and_observers_never_vote
     c.nodes[&4].0.propose(add("obs", 5)).await.unwrap();
     c.converge("obs", 5).await;
     for id in 1..=4 {
+        c.stop(id).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wiped_follower_catches_up_after_the_leader_purged_its_log_even_across_a_leader_restart() {
+    let mut c = Cluster::new(3, 0);
+    for id in 1..=3 {
+        c.start(id, 50).await;
+    }
+    let mut leader = c.leader().await;
+    let mut written = 0;
+    for round in 0..2 {
+        for _ in 0..300 {
+            c.nodes[&leader].0.propose(add("k", 1)).await.unwrap();
+            written += 1;
+        }
+        c.converge("k", written).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.nodes[&leader].0.stats().purged_index.unwrap_or(0) < 100 * (round + 1) {
+            assert!(Instant::now() < deadline, "leader did not purge its log");
+            c.nodes[&leader].0.propose(add("k", 1)).await.unwrap();
+            written += 1;
+        }
+        // The follower loses everything (a replaced disk) and comes back empty.
+        let follower = (1..=3).find(|id| *id != leader).unwrap();
+        c.stop(follower).await;
+        std::fs::remove_dir_all(c.dir.path().join(format!("n{follower}"))).unwrap();
+        c.start(follower, 50).await;
+        c.nodes[&leader].0.propose(add("k", 1)).await.unwrap();
+        written += 1;
+        c.converge("k", written).await;
+        if round == 0 {
+            // Second round: the leader restarts first, so its purge point
+            // comes from its own files rather than from memory.
+            c.stop(leader).await;
+            c.start(leader, 50).await;
+            leader = c.leader().await;
+        }
+    }
+    for id in 1..=3 {
         c.stop(id).await;
     }
 }

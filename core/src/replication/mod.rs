@@ -95,6 +95,8 @@ pub struct ReplicaStats {
     pub last_applied: Option<u64>,
     /// Index of the last entry included in the current snapshot, if any.
     pub snapshot_index: Option<u64>,
+    /// Index of the last entry purged from the log, if any.
+    pub purged_index: Option<u64>,
     /// Bytes of the files in the data (snapshot) directory.
     pub data_dir_bytes: u64,
     /// Bytes of the files in the log directory.
@@ -139,7 +141,5 @@ pub enum ReplicationError {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ReplicationError> + Send + 'static,
 ) -> Result<T, ReplicationError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ReplicationError::Raft(format!("blocking task failed: {e}")))?
+    tokio::task::spawn_blocking(f).await.map_err(|e| ReplicationError::Raft(format!("blocking task failed: {e}")))?
 }

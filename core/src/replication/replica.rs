@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use super::log_store::LogStore;
 use super::network::NoPeers;
 use super::state_machine::SmStore;
-use super::transport::{self, ForwardReply, Kind, Link, PeerContext, Peers, ReadIndexReply};
+use super::transport::{self, ForwardReply, Kind, Link, MembersReply, PeerContext, Peers, ReadIndexReply};
 use super::types::{decode, encode, Blob, Node, NodeId, Raft};
 use super::{blocking, ReplicaOptions, ReplicaStats, ReplicationError, StateMachine, SNAP_RETAIN_COUNT_MIN};
 use crate::storage::wal::SEGMENT_BYTES_DEFAULT;
@@ -45,7 +45,7 @@ const LEADER_WAIT: Duration = Duration::from_secs(5);
 const APPLY_WAIT: Duration = Duration::from_secs(30);
 
 /// One configured member of an ensemble.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// Peer address, `host:port`, other members connect to.
     pub addr: String,
@@ -63,8 +63,12 @@ pub struct EnsembleOptions {
     /// Leader heartbeat period.
     pub heartbeat: Duration,
     /// A follower that hears nothing from the leader for a random time in
-    /// `[election_timeout, 2 × election_timeout)` calls an election.
+    /// `[election_timeout, 1.5 × election_timeout)` (after the leader's
+    /// lease of 1.5 × election_timeout) calls an election.
     pub election_timeout: Duration,
+    /// A leader that hears from no quorum for this long stops serving
+    /// (ZooKeeper: syncLimit × tickTime).
+    pub quorum_lease: Duration,
 }
 
 /// This node's part in the ensemble.
@@ -190,6 +194,7 @@ impl<SM: StateMachine> Replica<SM> {
         let recovered_last = (bounds.first < bounds.next).then(|| bounds.next - 1);
 
         let config = Arc::new(raft_config(&opts, ensemble.as_ref())?);
+        let lease = Duration::from_millis(config.election_timeout_max);
         let log_store = LogStore::new(wal.clone());
         let Some(members) = ensemble else {
             let raft = match Raft::new(opts.node_id, config, NoPeers, log_store, sm_store).await {
@@ -213,7 +218,7 @@ impl<SM: StateMachine> Replica<SM> {
             Ok(r) => r,
             Err(e) => return Err(close_after(raft_err(e), &wal, Some(&snapshots)).await),
         };
-        let ctx = Arc::new(PeerContext { id: opts.node_id, raft: raft.clone(), app: Mutex::new(None) });
+        let ctx = Arc::new(PeerContext::new(opts.node_id, raft.clone(), lease, members.heartbeat));
         let listener = tokio::spawn(transport::serve(listener, ctx.clone()));
         if let Err(e) = join_ensemble(&raft, opts.node_id, &members, recovered_last).await {
             listener.abort();
@@ -221,7 +226,7 @@ impl<SM: StateMachine> Replica<SM> {
             return Err(close_after(e, &wal, Some(&snapshots)).await);
         }
         let membership = tokio::spawn(keep_learners(raft.clone(), opts.node_id, members.members.clone()));
-        let quorum_lease = members.election_timeout * 2;
+        let quorum_lease = members.quorum_lease;
         let ensemble = Ensemble { ctx, quorum_lease, listener, membership, link: tokio::sync::Mutex::new(None) };
         Ok(Self::assemble(opts, raft, wal, snapshots, Some(ensemble)))
     }
@@ -279,12 +284,12 @@ impl<SM: StateMachine> Replica<SM> {
         }
         let link = self.leader_link().await?;
         let payload = encode(&Blob(bytes)).map_err(|e| ReplicationError::Codec(format!("command: {e}")))?;
-        let rx = link.request(Kind::Forward, &payload).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
+        let rx =
+            link.request(Kind::Forward, &payload).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
         let raft = self.raft.clone();
         Ok(Box::pin(async move {
-            let bytes = rx
-                .await
-                .map_err(|_| ReplicationError::Unavailable("lost the leader before it answered".into()))?;
+            let bytes =
+                rx.await.map_err(|_| ReplicationError::Unavailable("lost the leader before it answered".into()))?;
             let reply: ForwardReply = decode(&bytes).map_err(|e| ReplicationError::Codec(format!("reply: {e}")))?;
             let (index, output) = match reply {
                 ForwardReply::Done { index, output } => (index, output),
@@ -292,8 +297,7 @@ impl<SM: StateMachine> Replica<SM> {
                 ForwardReply::Failed(e) => return Err(ReplicationError::Raft(e)),
             };
             wait_applied(&raft, index).await?;
-            let output: SM::Output =
-                decode(&output.0).map_err(|e| ReplicationError::Codec(format!("output: {e}")))?;
+            let output: SM::Output = decode(&output.0).map_err(|e| ReplicationError::Codec(format!("output: {e}")))?;
             Ok((index, output))
         }))
     }
@@ -327,7 +331,8 @@ impl<SM: StateMachine> Replica<SM> {
             transport::read_index_local(&self.raft).await
         } else {
             let link = self.leader_link().await?;
-            let rx = link.request(Kind::ReadIndex, &[]).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
+            let rx =
+                link.request(Kind::ReadIndex, &[]).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
             let bytes =
                 rx.await.map_err(|_| ReplicationError::Unavailable("lost the leader before it answered".into()))?;
             decode(&bytes).map_err(|e| ReplicationError::Codec(format!("reply: {e}")))?
@@ -374,9 +379,9 @@ impl<SM: StateMachine> Replica<SM> {
             }
             let leader = {
                 let m = metrics.borrow_and_update();
-                m.current_leader.filter(|l| *l != self.node_id).and_then(|l| {
-                    m.membership_config.membership().get_node(&l).map(|n| (l, n.addr.clone()))
-                })
+                m.current_leader
+                    .filter(|l| *l != self.node_id)
+                    .and_then(|l| m.membership_config.membership().get_node(&l).map(|n| (l, n.addr.clone())))
             };
             if let Some((leader, addr)) = leader {
                 let mut slot = ensemble.link.lock().await;
@@ -422,7 +427,9 @@ impl<SM: StateMachine> Replica<SM> {
                     Role::Leader
                 }
             }
-            ServerState::Learner => Role::Observer,
+            // A member not in the membership (yet, or any more) serves nobody.
+            _ if m.membership_config.membership().get_node(&self.node_id).is_none() => Role::Looking,
+            ServerState::Learner if m.current_leader.is_some() => Role::Observer,
             ServerState::Follower if m.current_leader.is_some() => Role::Follower,
             _ => Role::Looking,
         }
@@ -459,50 +466,31 @@ impl<SM: StateMachine> Replica<SM> {
         self.node_id
     }
 
-    /// Asks every member to become a voter or learner as listed; members not
-    /// listed are removed. New members are first added as learners and
-    /// caught up (ZooKeeper's reconfig). Only on the leader.
+    /// Makes the membership exactly `members`: new members are first added
+    /// as learners and caught up, then voters are replaced, then members not
+    /// listed are removed (ZooKeeper's reconfig). Runs on the leader; from
+    /// any other member the request is forwarded to it. Returns the log
+    /// index of the last membership entry.
     pub async fn change_members(&self, members: BTreeMap<u64, Member>) -> Result<u64, ReplicationError> {
-        if !self.is_leader() {
-            let leader = self.metrics.borrow().current_leader;
-            return Err(ReplicationError::NotLeader { leader });
+        if self.ensemble.is_none() {
+            return Err(ReplicationError::Config("a standalone server has no ensemble to change".into()));
         }
-        let current = self.ensemble_stats();
-        for (id, m) in &members {
-            let known = current.voters.contains_key(id) || current.learners.contains_key(id);
-            if !known {
-                self.raft
-                    .add_learner(*id, Node::new(m.addr.clone()), true)
-                    .await
-                    .map_err(|e| ReplicationError::Raft(format!("add learner {id}: {e}")))?;
+        if self.is_leader() {
+            return change_members_on_leader(&self.raft, members).await;
+        }
+        let payload = encode(&members).map_err(|e| ReplicationError::Codec(format!("members: {e}")))?;
+        let link = self.leader_link().await?;
+        let rx =
+            link.request(Kind::Members, &payload).await.map_err(|e| ReplicationError::Unavailable(e.to_string()))?;
+        let bytes = rx.await.map_err(|_| ReplicationError::Unavailable("lost the leader before it answered".into()))?;
+        match decode(&bytes).map_err(|e| ReplicationError::Codec(format!("reply: {e}")))? {
+            MembersReply::Done { index } => {
+                wait_applied(&self.raft, index).await?;
+                Ok(index)
             }
+            MembersReply::NotLeader { leader } => Err(ReplicationError::NotLeader { leader }),
+            MembersReply::Failed(e) => Err(ReplicationError::Raft(e)),
         }
-        let voters: BTreeSet<u64> = members.iter().filter(|(_, m)| m.voter).map(|(id, _)| *id).collect();
-        if voters.is_empty() {
-            return Err(ReplicationError::Config("a membership needs at least one voter".into()));
-        }
-        let resp = self
-            .raft
-            .change_membership(openraft::ChangeMembers::ReplaceAllVoters(voters), false)
-            .await
-            .map_err(|e| ReplicationError::Raft(format!("change membership: {e}")))?;
-        let stale: BTreeSet<u64> = self
-            .ensemble_stats()
-            .learners
-            .keys()
-            .filter(|id| !members.contains_key(id))
-            .copied()
-            .collect();
-        let mut index = resp.log_id.index;
-        if !stale.is_empty() {
-            let resp = self
-                .raft
-                .change_membership(openraft::ChangeMembers::RemoveNodes(stale), false)
-                .await
-                .map_err(|e| ReplicationError::Raft(format!("remove learners: {e}")))?;
-            index = resp.log_id.index;
-        }
-        Ok(index)
     }
 
     /// Whether this node is currently the leader (proposals are accepted).
@@ -513,14 +501,15 @@ impl<SM: StateMachine> Replica<SM> {
 
     /// Log, apply and snapshot positions, and the sizes of both directories.
     pub fn stats(&self) -> ReplicaStats {
-        let (last_log_index, last_applied, snapshot_index) = {
+        let (last_log_index, last_applied, snapshot_index, purged_index) = {
             let m = self.metrics.borrow();
-            (m.last_log_index, m.last_applied.map(|l| l.index), m.snapshot.map(|l| l.index))
+            (m.last_log_index, m.last_applied.map(|l| l.index), m.snapshot.map(|l| l.index), m.purged.map(|l| l.index))
         };
         ReplicaStats {
             last_log_index,
             last_applied,
             snapshot_index,
+            purged_index,
             data_dir_bytes: self.snapshots.disk_bytes(),
             log_dir_bytes: self.wal.disk_bytes(),
         }
@@ -540,6 +529,7 @@ impl<SM: StateMachine> Replica<SM> {
         if let Some(e) = &self.ensemble {
             e.listener.abort();
             e.membership.abort();
+            e.ctx.close();
             *e.link.lock().await = None;
         }
         let raft_res = self.raft.shutdown().await.map_err(|e| ReplicationError::Raft(format!("shutdown: {e}")));
@@ -567,6 +557,7 @@ impl<SM: StateMachine> Drop for Replica<SM> {
         if let Some(e) = &self.ensemble {
             e.listener.abort();
             e.membership.abort();
+            e.ctx.close();
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let raft = self.raft.clone();
@@ -598,7 +589,9 @@ fn raft_config(opts: &ReplicaOptions, ensemble: Option<&EnsembleOptions>) -> Res
         Some(e) => (e.heartbeat.as_millis() as u64, e.election_timeout.as_millis() as u64),
         None => (HEARTBEAT_INTERVAL_MS, ELECTION_TIMEOUT_MIN_MS),
     };
-    let election_max = if ensemble.is_some() { election * 2 } else { ELECTION_TIMEOUT_MAX_MS };
+    // openraft's leader lease is the longest election timeout: a voter
+    // refuses candidates that long after hearing from its leader.
+    let election_max = if ensemble.is_some() { election * 3 / 2 } else { ELECTION_TIMEOUT_MAX_MS };
     Config {
         cluster_name: "corral".into(),
         heartbeat_interval: heartbeat,
@@ -644,34 +637,25 @@ fn validate_ensemble(id: NodeId, e: &EnsembleOptions) -> Result<(), ReplicationE
     Ok(())
 }
 
-/// Starts a member: a fresh voter records the configured voters as the first
-/// membership (every voter records the same one, so it does not matter who
-/// goes first); a fresh learner waits for the leader to add it. Then waits
-/// until the log recovered from disk is applied.
+/// Starts a member, then waits until the log recovered from disk is
+/// applied. A fresh voter takes part in founding the ensemble (see
+/// [`found_ensemble`]) in the background; a fresh learner waits for the
+/// leader to add it.
 async fn join_ensemble(
     raft: &Raft,
     id: NodeId,
     e: &EnsembleOptions,
     recovered_last: Option<u64>,
 ) -> Result<(), ReplicationError> {
-    let me = &e.members[&id];
-    if me.voter && !raft.is_initialized().await.map_err(raft_err)? {
-        let voters: BTreeMap<NodeId, Node> =
-            e.members.iter().filter(|(_, m)| m.voter).map(|(id, m)| (*id, Node::new(m.addr.clone()))).collect();
-        match raft.initialize(voters).await {
-            Ok(()) => {}
-            // A leader reached this node first: it is initialized already.
-            Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => {}
-            Err(err) => return Err(ReplicationError::Raft(format!("initialize: {err}"))),
-        }
+    if e.members[&id].voter && !raft.is_initialized().await.map_err(raft_err)? {
+        tokio::spawn(found_ensemble(raft.clone(), id, e.members.clone()));
     }
     let ready = raft
         .wait(Some(OPEN_TIMEOUT))
         .metrics(
             move |m| {
                 m.running_state.is_err()
-                    || (m.last_log_index >= recovered_last
-                        && m.last_applied.map(|l| l.index) >= recovered_last)
+                    || (m.last_log_index >= recovered_last && m.last_applied.map(|l| l.index) >= recovered_last)
             },
             "recovered log applied",
         )
@@ -681,6 +665,92 @@ async fn join_ensemble(
         Ok(()) => Ok(()),
         Err(e) => Err(ReplicationError::Raft(e.to_string())),
     }
+}
+
+/// A fresh voter records the configured voters as the first membership only
+/// when no configured member has a membership already and a quorum of the
+/// configured voters (itself included) is fresh too; every founder records
+/// the same one, so it does not matter who goes first. When some member is
+/// initialized, the ensemble exists: this node is joining it and waits for
+/// the leader to add it (`reconfig`), as a new ZooKeeper server does.
+async fn found_ensemble(raft: Raft, id: NodeId, members: BTreeMap<u64, Member>) {
+    let voters: BTreeMap<NodeId, Node> =
+        members.iter().filter(|(_, m)| m.voter).map(|(id, m)| (*id, Node::new(m.addr.clone()))).collect();
+    let quorum = voters.len() / 2 + 1;
+    loop {
+        if raft.is_initialized().await.unwrap_or(true) {
+            return;
+        }
+        let mut fresh = 1;
+        let mut ensemble_exists = false;
+        for (peer, m) in members.iter().filter(|(p, _)| **p != id) {
+            match transport::probe_initialized(id, *peer, &m.addr).await {
+                Some(true) => ensemble_exists = true,
+                Some(false) if m.voter => fresh += 1,
+                _ => {}
+            }
+        }
+        if ensemble_exists {
+            tracing::info!("the ensemble exists already: waiting for the leader to add this member");
+            return;
+        }
+        if fresh >= quorum {
+            match raft.initialize(voters.clone()).await {
+                Ok(()) => {
+                    tracing::info!(voters = ?voters.keys().collect::<Vec<_>>(), "founded the ensemble")
+                }
+                // A founder reached this node first: it is initialized already.
+                Err(openraft::error::RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => {}
+                Err(err) => tracing::error!(error = %err, "recording the first membership failed"),
+            }
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// On the leader: see [`Replica::change_members`].
+pub(crate) async fn change_members_on_leader(
+    raft: &Raft,
+    members: BTreeMap<u64, Member>,
+) -> Result<u64, ReplicationError> {
+    let (leading, leader, current) = {
+        let m = raft.metrics().borrow().clone();
+        let leading = m.state == ServerState::Leader && m.current_leader == Some(m.id);
+        (leading, m.current_leader, m.membership_config.membership().clone())
+    };
+    if !leading {
+        return Err(ReplicationError::NotLeader { leader });
+    }
+    let voters: BTreeSet<u64> = members.iter().filter(|(_, m)| m.voter).map(|(id, _)| *id).collect();
+    if voters.is_empty() {
+        return Err(ReplicationError::Config("a membership needs at least one voter".into()));
+    }
+    for (id, m) in &members {
+        if current.get_node(id).is_none() {
+            raft.add_learner(*id, Node::new(m.addr.clone()), true)
+                .await
+                .map_err(|e| ReplicationError::Raft(format!("add learner {id}: {e}")))?;
+        }
+    }
+    let resp = raft
+        .change_membership(openraft::ChangeMembers::ReplaceAllVoters(voters), false)
+        .await
+        .map_err(|e| ReplicationError::Raft(format!("change membership: {e}")))?;
+    let mut index = resp.log_id.index;
+    let stale: BTreeSet<u64> = {
+        let m = raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership();
+        membership.nodes().map(|(id, _)| *id).filter(|id| !members.contains_key(id)).collect()
+    };
+    if !stale.is_empty() {
+        let resp = raft
+            .change_membership(openraft::ChangeMembers::RemoveNodes(stale), false)
+            .await
+            .map_err(|e| ReplicationError::Raft(format!("remove members: {e}")))?;
+        index = resp.log_id.index;
+    }
+    Ok(index)
 }
 
 /// On the leader: adds configured learners (observers) that the membership
@@ -700,11 +770,7 @@ async fn keep_learners(raft: Raft, id: NodeId, configured: BTreeMap<u64, Member>
                 Vec::new()
             } else {
                 let membership = m.membership_config.membership();
-                wanted
-                    .iter()
-                    .filter(|(l, _)| membership.get_node(l).is_none() && !added.contains(l))
-                    .cloned()
-                    .collect()
+                wanted.iter().filter(|(l, _)| membership.get_node(l).is_none() && !added.contains(l)).cloned().collect()
             }
         };
         for (learner, addr) in missing {
@@ -725,14 +791,12 @@ async fn keep_learners(raft: Raft, id: NodeId, configured: BTreeMap<u64, Member>
 /// Waits until this node has applied `index` (bounded, so a member cut off
 /// from the leader gives up instead of holding its client forever).
 async fn wait_applied(raft: &Raft, index: u64) -> Result<(), ReplicationError> {
-    raft.wait(Some(APPLY_WAIT))
-        .applied_index_at_least(Some(index), "applied locally")
-        .await
-        .map(|_| ())
-        .map_err(|e| match e {
+    raft.wait(Some(APPLY_WAIT)).applied_index_at_least(Some(index), "applied locally").await.map(|_| ()).map_err(|e| {
+        match e {
             openraft::metrics::WaitError::ShuttingDown => ReplicationError::ShutDown,
             e => ReplicationError::Unavailable(format!("not applied locally in time: {e}")),
-        })
+        }
+    })
 }
 
 /// The log must continue the snapshot without a hole: whatever was purged

@@ -17,7 +17,7 @@
 //!
 //! Queues are bounded: a slow peer slows its senders instead of growing memory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -63,6 +63,8 @@ pub(crate) enum Kind {
     ReadIndex = 6,
     App = 7,
     Reply = 8,
+    Members = 9,
+    Probe = 10,
 }
 
 impl Kind {
@@ -76,6 +78,8 @@ impl Kind {
             6 => Kind::ReadIndex,
             7 => Kind::App,
             8 => Kind::Reply,
+            9 => Kind::Members,
+            10 => Kind::Probe,
             _ => return None,
         })
     }
@@ -108,12 +112,29 @@ pub(crate) enum ForwardReply {
     Failed(String),
 }
 
+/// The leader's answer to a membership change (reconfig).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) enum MembersReply {
+    /// The new membership is committed at `index`.
+    Done {
+        index: u64,
+    },
+    NotLeader {
+        leader: Option<NodeId>,
+    },
+    /// Refused (no quorum of voters, another change under way, a new member
+    /// that could not catch up).
+    Failed(String),
+}
+
 /// The leader's answer to a read-index request.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) enum ReadIndexReply {
     /// Leadership confirmed by a quorum; everything up to `index` is committed.
     Index(u64),
-    NotLeader { leader: Option<NodeId> },
+    NotLeader {
+        leader: Option<NodeId>,
+    },
     Failed(String),
 }
 
@@ -145,10 +166,7 @@ pub(crate) fn decode_body(crc: u32, body: Vec<u8>) -> io::Result<Frame> {
         return Err(invalid(format!("peer frame body of {} bytes is too short", body.len())));
     }
     if body[0] != PROTOCOL_VERSION {
-        return Err(invalid(format!(
-            "peer speaks protocol version {}, this node speaks {PROTOCOL_VERSION}",
-            body[0]
-        )));
+        return Err(invalid(format!("peer speaks protocol version {}, this node speaks {PROTOCOL_VERSION}", body[0])));
     }
     let kind = Kind::from_u8(body[1]).ok_or_else(|| invalid(format!("unknown peer message kind {}", body[1])))?;
     let id = u64::from_be_bytes(body[2..10].try_into().expect("8 bytes"));
@@ -179,7 +197,11 @@ fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> io::Result<T> {
 }
 
 /// Opens a connection to `addr` and introduces this node to `to`.
-async fn connect(from: NodeId, to: NodeId, addr: &str) -> io::Result<(BufReader<OwnedReadHalf>, BufWriter<OwnedWriteHalf>)> {
+async fn connect(
+    from: NodeId,
+    to: NodeId,
+    addr: &str,
+) -> io::Result<(BufReader<OwnedReadHalf>, BufWriter<OwnedWriteHalf>)> {
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connecting to {addr} timed out")))??;
@@ -197,6 +219,22 @@ async fn connect(from: NodeId, to: NodeId, addr: &str) -> io::Result<(BufReader<
     Ok((rd, wr))
 }
 
+/// Asks node `to` whether it holds a membership already (has joined an
+/// ensemble); `None` when it cannot be reached.
+pub(crate) async fn probe_initialized(from: NodeId, to: NodeId, addr: &str) -> Option<bool> {
+    let exchange = async {
+        let (mut rd, mut wr) = connect(from, to, addr).await?;
+        wr.write_all(&encode_frame(Kind::Probe, 1, &[])).await?;
+        wr.flush().await?;
+        let frame = read_frame(&mut rd).await?;
+        if frame.kind != Kind::Reply || frame.id != 1 {
+            return Err(invalid(format!("expected reply 1, got {:?} {}", frame.kind, frame.id)));
+        }
+        from_bytes::<bool>(&frame.payload)
+    };
+    tokio::time::timeout(CONNECT_TIMEOUT, exchange).await.ok()?.ok()
+}
+
 /// What the receiving side hands to the rest of the node.
 pub(crate) type AppHandler = Arc<dyn Fn(NodeId, Vec<u8>) + Send + Sync>;
 
@@ -205,6 +243,34 @@ pub(crate) struct PeerContext {
     pub(crate) id: NodeId,
     pub(crate) raft: Raft,
     pub(crate) app: Mutex<Option<AppHandler>>,
+    /// How long a voter refuses other candidates after hearing from its
+    /// leader (openraft's leader lease), and the heartbeat period.
+    pub(crate) lease: Duration,
+    pub(crate) heartbeat: Duration,
+    /// When each peer's last append (or heartbeat) arrived.
+    pub(crate) heard: Mutex<HashMap<NodeId, tokio::time::Instant>>,
+    /// Set when the node shuts down: every served connection closes, so
+    /// peers reconnect to whatever listens on the port next.
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl PeerContext {
+    pub(crate) fn new(id: NodeId, raft: Raft, lease: Duration, heartbeat: Duration) -> PeerContext {
+        PeerContext {
+            id,
+            raft,
+            app: Mutex::new(None),
+            lease,
+            heartbeat,
+            heard: Mutex::new(HashMap::new()),
+            closing: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    /// Closes every connection this node serves (the listener is stopped separately).
+    pub(crate) fn close(&self) {
+        self.closing.send_replace(true);
+    }
 }
 
 /// Accepts peer connections until the task is aborted.
@@ -235,16 +301,66 @@ async fn serve_connection(stream: TcpStream, ctx: Arc<PeerContext>) -> io::Resul
     let mut rd = BufReader::new(rd);
     let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE_FRAMES_MAX);
     let writer = tokio::spawn(write_loop(BufWriter::new(wr), rx));
-    let result = serve_frames(&mut rd, &tx, &ctx).await;
+    let mut appender = None;
+    let mut closing = ctx.closing.subscribe();
+    let result = tokio::select! {
+        r = serve_frames(&mut rd, &tx, &ctx, &mut appender) => r,
+        _ = closing.wait_for(|c| *c) => {
+            writer.abort();
+            return Ok(());
+        }
+    };
     drop(tx);
     let _ = writer.await;
+    if let (Some(from), Err(e)) = (appender, &result) {
+        if matches!(e.kind(), io::ErrorKind::UnexpectedEof | io::ErrorKind::ConnectionReset) {
+            tokio::spawn(leader_connection_closed(ctx.clone(), from));
+        }
+    }
     result
+}
+
+/// A replication connection from `leader` closed. Without help, a follower
+/// waits for the leader lease and then its election timer before anyone
+/// stands (openraft refuses votes while the lease holds). When the leader's
+/// process is gone, one follower, the lowest-numbered other voter, stands
+/// as soon as every voter's lease has run out instead; the others keep
+/// their timers, so the votes do not split. A leader that merely dropped
+/// a connection still accepts new ones, and nothing happens.
+async fn leader_connection_closed(ctx: Arc<PeerContext>, leader: NodeId) {
+    let (addr, stand) = {
+        let m = ctx.raft.metrics().borrow().clone();
+        let membership = m.membership_config.membership();
+        let preferred = membership.voter_ids().filter(|v| *v != leader).min();
+        let addr = membership.get_node(&leader).map(|n| n.addr.clone());
+        (addr, m.current_leader == Some(leader) && preferred == Some(ctx.id))
+    };
+    let Some(addr) = addr.filter(|_| stand) else {
+        return;
+    };
+    let heard = ctx.heard.lock().get(&leader).copied().unwrap_or_else(tokio::time::Instant::now);
+    tokio::time::sleep_until(heard + ctx.lease + ctx.heartbeat).await;
+    {
+        let m = ctx.raft.metrics().borrow().clone();
+        if m.current_leader != Some(leader) || m.state != openraft::ServerState::Follower {
+            return;
+        }
+    }
+    let refused = matches!(
+        tokio::time::timeout(CONNECT_TIMEOUT / 10, TcpStream::connect(addr.as_str())).await,
+        Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused
+    );
+    if refused {
+        tracing::info!(leader, "the leader's process is gone: standing for election now");
+        let _ = ctx.raft.trigger().elect().await;
+    }
 }
 
 async fn serve_frames(
     rd: &mut BufReader<OwnedReadHalf>,
     tx: &mpsc::Sender<Vec<u8>>,
     ctx: &Arc<PeerContext>,
+    appender: &mut Option<NodeId>,
 ) -> io::Result<()> {
     let hello = read_frame(rd).await?;
     if hello.kind != Kind::Hello {
@@ -272,6 +388,8 @@ async fn serve_frames(
         let id = frame.id;
         match frame.kind {
             Kind::AppendEntries => {
+                *appender = Some(from);
+                ctx.heard.lock().insert(from, tokio::time::Instant::now());
                 let req: AppendEntriesRequest<TypeConfig> = from_bytes(&frame.payload)?;
                 let res = ctx.raft.append_entries(req).await;
                 reply(tx, id, &res).await?;
@@ -312,6 +430,22 @@ async fn serve_frames(
                 tokio::spawn(async move {
                     let _ = reply(&tx, id, &read_index_local(&raft).await).await;
                 });
+            }
+            Kind::Members => {
+                let members: BTreeMap<NodeId, super::replica::Member> = from_bytes(&frame.payload)?;
+                let (tx, raft) = (tx.clone(), ctx.raft.clone());
+                tokio::spawn(async move {
+                    let answer = match super::replica::change_members_on_leader(&raft, members).await {
+                        Ok(index) => MembersReply::Done { index },
+                        Err(super::ReplicationError::NotLeader { leader }) => MembersReply::NotLeader { leader },
+                        Err(e) => MembersReply::Failed(e.to_string()),
+                    };
+                    let _ = reply(&tx, id, &answer).await;
+                });
+            }
+            Kind::Probe => {
+                let initialized = ctx.raft.is_initialized().await.unwrap_or(false);
+                reply(tx, id, &initialized).await?;
             }
             Kind::App => {
                 let handler = ctx.app.lock().clone();

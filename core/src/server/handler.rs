@@ -13,8 +13,8 @@ use tokio::sync::mpsc;
 use super::node::{ConnInfo, Node};
 use super::sm::{notification_frame, Outbound};
 use crate::proto::{
-    AddWatchMode, ClientInfo, Code, CreateMode, CreateRequest, EventType, Id, MultiResult, OpCode, Reader,
-    ReplyHeader, Request, RequestHeader, Response, SetWatches, WatcherType, Writer,
+    AddWatchMode, ClientInfo, Code, CreateMode, CreateRequest, EventType, Id, MultiResult, OpCode, Reader, ReplyHeader,
+    Request, RequestHeader, Response, SetWatches, WatcherType, Writer,
 };
 use crate::tree::acl::digest_id;
 use crate::txn::{Caller, TxnOp, TxnResult, WriteOp, WriteResult};
@@ -189,6 +189,84 @@ async fn submit_reply(
     }
 }
 
+/// reconfig: checks the request against the current membership, changes
+/// the membership (new members catch up as learners first), then records it
+/// in `/zookeeper/config` and answers with that node's data and stat.
+fn reconfig(
+    node: &Arc<Node>,
+    conn: &Conn,
+    xid: i32,
+    joining: Option<String>,
+    leaving: Option<String>,
+    new_members: Option<String>,
+    cur_config_id: i64,
+) -> Handled {
+    let refuse = |code: Code| -> Handled { Outcome::one(reply_frame(xid, node.zxid(), code, None)).into() };
+    if !node.config.reconfig_enabled {
+        return refuse(Code::ReconfigDisabled);
+    }
+    if !node.config.is_ensemble() {
+        return refuse(Code::Unimplemented);
+    }
+    let current = {
+        let sm = node.sm.read();
+        let tree = &sm.state.tree;
+        let allowed = tree
+            .get_acl(crate::tree::path::CONFIG, &conn.ids)
+            .and_then(|(acl, _)| crate::tree::acl::check(&acl, crate::proto::perms::WRITE, &conn.ids));
+        if let Err(code) = allowed {
+            return refuse(code);
+        }
+        let data = tree.get_data(crate::tree::path::CONFIG, &conn.ids).ok().and_then(|nd| nd.data).unwrap_or_default();
+        super::reconfig::parse_config(&data)
+    };
+    let (servers, version) = match current {
+        Ok((s, v)) if !s.is_empty() => (s, v),
+        _ => (node.config.servers.clone(), None),
+    };
+    if cur_config_id != -1 && Some(cur_config_id) != version {
+        return refuse(Code::BadVersion);
+    }
+    let next = match super::reconfig::plan(&servers, joining.as_deref(), leaving.as_deref(), new_members.as_deref()) {
+        Ok(n) => n,
+        Err(reason) => {
+            tracing::info!(%reason, "reconfig refused");
+            return refuse(Code::BadArguments);
+        }
+    };
+    let node = node.clone();
+    Handled::Later(Box::pin(async move {
+        let Ok(_turn) = node.reconfig_lock.try_lock() else {
+            return Outcome::one(reply_frame(xid, node.zxid(), Code::ReconfigInProgress, None));
+        };
+        if let Err(e) = node.replica.change_members(super::reconfig::members(&next)).await {
+            tracing::warn!(error = %e, "reconfig failed");
+            let code = match e {
+                crate::replication::ReplicationError::ShutDown => return Outcome::closing(None),
+                crate::replication::ReplicationError::Raft(m) if m.contains("undergoing a configuration change") => {
+                    Code::ReconfigInProgress
+                }
+                _ => Code::NewConfigNoQuorum,
+            };
+            return Outcome::one(reply_frame(xid, node.zxid(), code, None));
+        }
+        let servers = super::reconfig::render(&next, node.config.client_address());
+        match node.submit(TxnOp::SetConfig { servers }).await {
+            Ok(applied) => match applied.await {
+                Ok((zxid, TxnResult::Config { data, stat })) => Outcome::one(reply_frame(
+                    xid,
+                    zxid as i64,
+                    Code::Ok,
+                    Some(&Response::GetData { data: Some(data), stat }),
+                )),
+                Ok((zxid, _)) => Outcome::one(reply_frame(xid, zxid as i64, Code::SystemError, None)),
+                Err(e) => log_failed(e),
+            },
+            Err(e) => log_failed(e),
+        }
+    }))
+}
+
 /// The log is unusable (shutting down, disk failure): the client sees a
 /// disconnect and retries elsewhere or later.
 fn log_failed(e: crate::replication::ReplicationError) -> Outcome {
@@ -224,14 +302,16 @@ async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: 
             submit_reply(node, xid, w, stat_body).await
         }
         Request::SetAcl { path, acl, version } => {
-            let w = TxnOp::Write { caller: caller(conn), op: WriteOp::SetAcl { path, acl: acl.unwrap_or_default(), version } };
+            let w = TxnOp::Write {
+                caller: caller(conn),
+                op: WriteOp::SetAcl { path, acl: acl.unwrap_or_default(), version },
+            };
             submit_reply(node, xid, w, stat_body).await
         }
         Request::Multi(ops) if op == OpCode::Multi => multi(node, conn, xid, ops).await,
         Request::Multi(ops) => multi_read(node, conn, xid, ops).into(),
-        Request::Reconfig { .. } => {
-            let code = if node.config.reconfig_enabled { Code::Unimplemented } else { Code::ReconfigDisabled };
-            submit_reply(node, xid, TxnOp::Error { code }, |_| None).await
+        Request::Reconfig { joining, leaving, new_members, cur_config_id } => {
+            reconfig(node, conn, xid, joining, leaving, new_members, cur_config_id)
         }
         Request::Empty if op == OpCode::CloseSession => {
             // Detach first so the close does not cut this connection before its reply.
@@ -260,7 +340,9 @@ async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: 
                 }
             }))
         }
-        Request::Sync { path } => Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::Sync { path }))).into(),
+        Request::Sync { path } => {
+            Outcome::one(reply_frame(xid, zxid(), Code::Ok, Some(&Response::Sync { path }))).into()
+        }
         Request::SetWatches(sw) => set_watches(node, conn, xid, sw).into(),
         read => Outcome::one(read_op(node, conn, xid, op, read)).into(),
     }
@@ -443,7 +525,11 @@ fn read_op(node: &Arc<Node>, conn: &Conn, xid: i32, op: OpCode, req: Request) ->
         Request::Watches { path, watcher_type } => match WatcherType::from_i32(watcher_type) {
             Some(t) => {
                 let mut reg = sm.watches.lock();
-                let found = if op == OpCode::CheckWatches { reg.check(conn.id, &path, t) } else { reg.remove(conn.id, &path, t) };
+                let found = if op == OpCode::CheckWatches {
+                    reg.check(conn.id, &path, t)
+                } else {
+                    reg.remove(conn.id, &path, t)
+                };
                 (if found { Code::Ok } else { Code::NoWatcher }, Some(Response::Empty))
             }
             None => (Code::MarshallingError, None),

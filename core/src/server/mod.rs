@@ -13,6 +13,7 @@ pub mod config;
 mod connection;
 mod handler;
 mod node;
+pub mod reconfig;
 mod session;
 pub(crate) mod sm;
 mod stats;

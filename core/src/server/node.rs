@@ -60,6 +60,8 @@ pub struct Node {
     pub started: Instant,
     /// This member's id (`myid`; 1 when standalone).
     pub server_id: u64,
+    /// Held while this member runs a reconfig (one at a time).
+    pub reconfig_lock: tokio::sync::Mutex<()>,
     next_conn: AtomicU64,
     next_session: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
@@ -118,9 +120,8 @@ impl Node {
             Replica::open_standalone(opts, sm.clone()).await?
         };
         let addr = config.client_address();
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
+        let listener =
+            TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
         let local_addr =
             listener.local_addr().map_err(|source| ServerError::Bind { addr: addr.to_string(), source })?;
         // With port 0 the kernel picked one: `conf` reports the real port.
@@ -142,6 +143,7 @@ impl Node {
             local_addr,
             started: Instant::now(),
             server_id,
+            reconfig_lock: tokio::sync::Mutex::new(()),
             next_conn: AtomicU64::new(1),
             next_session: AtomicU64::new(initial_session_id(server_id)),
             shutdown_tx,
@@ -257,8 +259,10 @@ impl Node {
     pub async fn submit(
         &self,
         op: TxnOp,
-    ) -> Result<impl std::future::Future<Output = Result<(u64, TxnResult), ReplicationError>> + Send + 'static, ReplicationError>
-    {
+    ) -> Result<
+        impl std::future::Future<Output = Result<(u64, TxnResult), ReplicationError>> + Send + 'static,
+        ReplicationError,
+    > {
         self.replica.submit(Txn { time_ms: now_ms(), op }).await
     }
 
@@ -300,11 +304,8 @@ fn decode_touches(payload: &[u8]) -> Option<Vec<i64>> {
 
 /// The peer side of an ensemble member, from its configuration.
 fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, ServerError> {
-    let members = config
-        .servers
-        .iter()
-        .map(|(id, s)| (*id, Member { addr: s.peer_addr(), voter: !s.observer }))
-        .collect();
+    let members =
+        config.servers.iter().map(|(id, s)| (*id, Member { addr: s.peer_addr(), voter: !s.observer })).collect();
     let spec = &config.servers[&me];
     let listen = if config.quorum_listen_on_all_ips {
         std::net::SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), spec.peer_port)
@@ -317,7 +318,8 @@ fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, 
             .ok_or_else(|| ServerError::Config(format!("server.{me}: cannot resolve {}", spec.peer_addr())))?
     };
     let election_timeout = config.election_timeout();
-    Ok(EnsembleOptions { members, listen, heartbeat: election_timeout / 5, election_timeout })
+    let quorum_lease = Duration::from_millis(u64::from(config.sync_limit) * u64::from(config.tick_time_ms));
+    Ok(EnsembleOptions { members, listen, heartbeat: election_timeout / 5, election_timeout, quorum_lease })
 }
 
 /// Expires sessions whose clients went silent (on the leader, which owns
@@ -361,6 +363,7 @@ async fn expiry_loop(node: Arc<Node>) {
             leading = true;
             node.sessions.restart_all();
             tracing::info!("leading: session clocks restarted");
+            record_first_config(&node);
         }
         node.sessions.reconcile(&node.sm.read().state.sessions);
         for session_id in node.sessions.expired(Instant::now()) {
@@ -370,6 +373,30 @@ async fn expiry_loop(node: Arc<Node>) {
             }
         }
     }
+}
+
+/// The first leader of an ensemble writes the configured membership into
+/// `/zookeeper/config`, where ZooKeeper shows it; later changes come from
+/// reconfig.
+fn record_first_config(node: &Arc<Node>) {
+    if !node.config.is_ensemble() {
+        return;
+    }
+    let empty = {
+        let sm = node.sm.read();
+        let root = [crate::proto::Id::new("super", "")];
+        sm.state.tree.get_data(crate::tree::path::CONFIG, &root).is_ok_and(|nd| nd.data.is_none_or(|d| d.is_empty()))
+    };
+    if !empty {
+        return;
+    }
+    let servers = super::reconfig::render(&node.config.servers, node.config.client_address());
+    let node = node.clone();
+    tokio::spawn(async move {
+        if let Err(e) = node.propose(TxnOp::SetConfig { servers }).await {
+            tracing::warn!(error = %e, "could not record the membership in /zookeeper/config");
+        }
+    });
 }
 
 /// Removes emptied containers and expired TTL nodes, at most

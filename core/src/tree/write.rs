@@ -155,6 +155,21 @@ impl DataTree {
         Ok(stat)
     }
 
+    /// Replaces `/zookeeper/config`'s data with a new membership, as
+    /// ZooKeeper's reconfig does: mzxid and mtime move, and the version
+    /// becomes -1 (ZooKeeper writes the config node with version -1).
+    pub fn set_config(&mut self, data: &[u8], stamp: Stamp) -> Result<Stat, Code> {
+        let node = self.node_mut(path::CONFIG).ok_or(Code::NoNode)?;
+        let delta = data.len() as i64 - node.data_len() as i64;
+        node.data = Some(Arc::from(data));
+        node.version = -1;
+        node.mzxid = stamp.zxid;
+        node.mtime = stamp.time_ms;
+        let stat = node.stat();
+        self.data_size += delta;
+        Ok(stat)
+    }
+
     /// setACL. Precedence: invalid path → BadArguments; ACL → InvalidAcl;
     /// missing → NoNode; ADMIN → NoAuth; aversion → BadVersion. Only aversion
     /// changes in the Stat.
