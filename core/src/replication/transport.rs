@@ -530,20 +530,23 @@ impl PeerClient {
         req: &Req,
         option: &RPCOption,
     ) -> Result<Resp, RPCError<NodeId, Node, E>> {
-        let connected = self.conn.is_some();
-        if !connected {
-            match connect(self.from, self.target, &self.addr).await {
-                Ok(c) => self.conn = Some(c),
+        // Taken out while in use: if openraft drops this call half-way (its
+        // own timeout), the connection, with a reply possibly still on its
+        // way, is dropped too instead of being reused out of step.
+        let mut conn = match self.conn.take() {
+            Some(c) => c,
+            None => match connect(self.from, self.target, &self.addr).await {
+                Ok(c) => c,
                 Err(source) => {
                     let e = PeerIoError { target: self.target, addr: self.addr.clone(), source };
                     return Err(RPCError::Unreachable(Unreachable::new(&e)));
                 }
-            }
-        }
+            },
+        };
         let id = self.next_id;
         self.next_id += 1;
         let payload = to_bytes(req).map_err(|e| self.net_err(e))?;
-        let (rd, wr) = self.conn.as_mut().expect("connected above");
+        let (rd, wr) = &mut conn;
         let exchange = async {
             wr.write_all(&encode_frame(kind, id, &payload)).await?;
             wr.flush().await?;
@@ -555,15 +558,10 @@ impl PeerClient {
         };
         let bytes = match tokio::time::timeout(option.hard_ttl(), exchange).await {
             Ok(Ok(b)) => b,
-            Ok(Err(e)) => {
-                self.conn = None;
-                return Err(self.net_err(e));
-            }
-            Err(_) => {
-                self.conn = None;
-                return Err(self.net_err(io::Error::new(io::ErrorKind::TimedOut, "no answer in time")));
-            }
+            Ok(Err(e)) => return Err(self.net_err(e)),
+            Err(_) => return Err(self.net_err(io::Error::new(io::ErrorKind::TimedOut, "no answer in time"))),
         };
+        self.conn = Some(conn);
         from_bytes(&bytes).map_err(|e| self.net_err(e))
     }
 

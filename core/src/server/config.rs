@@ -566,7 +566,7 @@ impl Config {
 
     /// How long a follower waits for the leader before it calls an election.
     pub fn election_timeout(&self) -> Duration {
-        let ms = self.election_timeout_ms.unwrap_or_else(|| (self.tick_time_ms / 10).clamp(150, 300));
+        let ms = self.election_timeout_ms.unwrap_or_else(|| (self.tick_time_ms / 4).clamp(150, 500));
         Duration::from_millis(ms as u64)
     }
 

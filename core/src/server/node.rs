@@ -318,8 +318,13 @@ fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, 
             .ok_or_else(|| ServerError::Config(format!("server.{me}: cannot resolve {}", spec.peer_addr())))?
     };
     let election_timeout = config.election_timeout();
+    // openraft allows an append (and its fsync on the follower) one heartbeat
+    // period and checks timers every 1.5 heartbeats: a third of the election
+    // timeout keeps appends patient and several heartbeats inside the window
+    // (lease of 1.5 election timeouts, then the election timeout) before a
+    // follower stands.
     let quorum_lease = Duration::from_millis(u64::from(config.sync_limit) * u64::from(config.tick_time_ms));
-    Ok(EnsembleOptions { members, listen, heartbeat: election_timeout / 5, election_timeout, quorum_lease })
+    Ok(EnsembleOptions { members, listen, heartbeat: election_timeout / 3, election_timeout, quorum_lease })
 }
 
 /// Expires sessions whose clients went silent (on the leader, which owns
