@@ -21,6 +21,7 @@ from kazoo.exceptions import (
     BadArgumentsError,
     BadVersionError,
     ConnectionLoss,
+    EphemeralOnLocalSessionError,
     NoAuthError,
     OperationTimeoutError,
     SessionExpiredError,
@@ -479,3 +480,54 @@ def test_a_wiped_follower_catches_up_after_the_log_was_purged(ensemble):
     for c in (zk, direct):
         c.stop()
         c.close()
+
+
+def test_local_sessions_stay_on_their_member_until_they_own_an_ephemeral(ensemble):
+    e = ensemble(localSessionsEnabled="true", localSessionsUpgradingEnabled="true")
+    home = e.followers()[0]
+    root = f"/local-{uuid.uuid4().hex[:6]}"
+    local = client(e.hosts_starting_at(home))
+    upgraded = client(e.hosts_starting_at(home))
+    states = {"local": [], "upgraded": []}
+    local.add_listener(lambda s: states["local"].append(s))
+    upgraded.add_listener(lambda s: states["upgraded"].append(s))
+    local_id, upgraded_id = local.client_id[0], upgraded.client_id[0]
+    # A local session writes like any other...
+    local.create(root, b"")
+    local.create(f"{root}/by-local", b"x")
+    # ...and becomes a global one when it creates an ephemeral.
+    upgraded.create(f"{root}/eph", b"", ephemeral=True)
+    other = next(i for i in e.members if i != home)
+    watcher = client(e.members[other].hosts)
+    watcher.sync(root)
+    assert watcher.exists(f"{root}/eph").ephemeralOwner == upgraded_id
+
+    e.members[home].kill()
+    # The global session moves to another member with its ephemeral.
+    wait_until(lambda: upgraded.connected and upgraded.exists(f"{root}/eph") is not None, timeout=30,
+               message="the upgraded session did not move")
+    assert upgraded.client_id[0] == upgraded_id
+    assert KazooState.LOST not in states["upgraded"]
+    # The local session lived only on the member that died: it is gone.
+    wait_until(lambda: KazooState.LOST in states["local"], timeout=30, message="the local session survived")
+    wait_until(lambda: local.connected, timeout=30, message="the local client did not reconnect")
+    assert local.client_id[0] != local_id
+    assert local.exists(f"{root}/by-local") is not None
+    for c in (local, upgraded, watcher):
+        c.stop()
+        c.close()
+
+
+def test_without_upgrading_a_local_session_may_not_own_ephemerals(ensemble):
+    e = ensemble(localSessionsEnabled="true")
+    zk = client(e.hosts_starting_at(e.followers()[0]))
+    root = f"/noupgrade-{uuid.uuid4().hex[:6]}"
+    zk.create(root, b"")
+    with pytest.raises(EphemeralOnLocalSessionError):
+        zk.create(f"{root}/eph", b"", ephemeral=True)
+    assert zk.exists(f"{root}/eph") is None
+    # The session itself is unharmed.
+    zk.create(f"{root}/plain", b"")
+    assert zk.get_children(root) == ["plain"]
+    zk.stop()
+    zk.close()

@@ -204,8 +204,13 @@ pub struct Config {
     pub super_digest: Option<String>,
     /// `reconfigEnabled`: whether the reconfig operation is allowed.
     pub reconfig_enabled: bool,
-    /// `localSessionsEnabled`: sessions that live on one node only until they create an ephemeral.
+    /// `localSessionsEnabled`: in an ensemble, new sessions live on the member
+    /// they connected to only (not in the log); they cannot move to another member.
     pub local_sessions_enabled: bool,
+    /// `localSessionsUpgradingEnabled`: a local session that creates an
+    /// ephemeral becomes a global one first; without it, that create fails
+    /// with EphemeralOnLocalSession.
+    pub local_sessions_upgrading_enabled: bool,
     /// `snapCount`: log entries between snapshots; at least 2.
     pub snap_count: u64,
     /// `znode.container.checkIntervalMs`: how often empty containers and expired TTL nodes are looked for.
@@ -261,6 +266,7 @@ impl Default for Config {
             super_digest: None,
             reconfig_enabled: false,
             local_sessions_enabled: false,
+            local_sessions_upgrading_enabled: false,
             snap_count: 100_000,
             container_check_interval_ms: 60_000,
             container_deletions_per_minute_max: 10_000,
@@ -384,6 +390,7 @@ impl Config {
             }
             "reconfigEnabled" => self.reconfig_enabled = v.boolean()?,
             "localSessionsEnabled" => self.local_sessions_enabled = v.boolean()?,
+            "localSessionsUpgradingEnabled" => self.local_sessions_upgrading_enabled = v.boolean()?,
             "snapCount" => self.snap_count = v.parsed("a number of log entries >= 2")?,
             "znode.container.checkIntervalMs" => {
                 self.container_check_interval_ms = v.parsed("a positive number of milliseconds")?
@@ -908,7 +915,7 @@ mod tests {
             (5, Some(Duration::from_secs(86_400)))
         );
         assert_eq!(c.jute_maxbuffer_bytes, 0x40_0000);
-        assert!(c.reconfig_enabled && c.local_sessions_enabled);
+        assert!(c.reconfig_enabled && c.local_sessions_enabled && !c.local_sessions_upgrading_enabled);
         assert_eq!(
             (
                 c.snap_count,
@@ -1058,6 +1065,7 @@ mod tests {
             ("minSessionTimeout=0", "minSessionTimeout", "0"),
             ("maxSessionTimeout=-5", "maxSessionTimeout", "-5"),
             ("reconfigEnabled=yes", "reconfigEnabled", "yes"),
+            ("localSessionsUpgradingEnabled=maybe", "localSessionsUpgradingEnabled", "maybe"),
             (
                 "zookeeper.extendedTypesEnabled=1",
                 "zookeeper.extendedTypesEnabled",

@@ -123,12 +123,12 @@ async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> b
     let (session_id, passwd) = if req.session_id == 0 {
         let session_id = node.next_session_id();
         let passwd: [u8; 16] = rand::random();
-        match node.propose(TxnOp::CreateSession { session_id, passwd, timeout_ms }).await {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "could not create session");
-                return false;
-            }
+        if node.local_sessions_on() {
+            // Local: this member alone knows it until it is upgraded.
+            node.local_sessions.lock().insert(session_id, (passwd, timeout_ms));
+        } else if let Err(e) = node.propose(TxnOp::CreateSession { session_id, passwd, timeout_ms }).await {
+            tracing::warn!(error = %e, "could not create session");
+            return false;
         }
         node.sessions.add(session_id, timeout_ms);
         (session_id, passwd)
@@ -139,6 +139,7 @@ async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> b
             node.sinks.send(old, Outbound::Close);
         }
         let known = node.sm.read().state.sessions.get(&req.session_id).map(|s| s.passwd);
+        let known = known.or_else(|| node.local_sessions.lock().get(&req.session_id).map(|(p, _)| *p));
         match known {
             Some(p) if req.passwd.as_deref() == Some(&p[..]) => {
                 node.sessions.add(req.session_id, timeout_ms);

@@ -163,6 +163,17 @@ fn caller(conn: &Conn) -> Caller {
     Caller { session_id: conn.session_id, ids: conn.ids.clone() }
 }
 
+/// A local session about to create an ephemeral becomes global first (or
+/// is refused), as ZooKeeper 3.5+ does.
+async fn upgrade_for(node: &Arc<Node>, conn: &Conn, ops: &[WriteOp]) -> Result<(), Code> {
+    let ephemeral = ops.iter().any(|op| matches!(op, WriteOp::Create { mode, .. } if mode.is_ephemeral()));
+    if ephemeral && node.is_local_session(conn.session_id) {
+        node.upgrade_session(conn.session_id).await
+    } else {
+        Ok(())
+    }
+}
+
 /// Queues `op` in the log and answers, once it is applied, with the code the
 /// apply produced; `body` maps a successful result to the response body.
 async fn submit_reply(
@@ -280,7 +291,10 @@ async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: 
         Request::Ping => Outcome::one(reply_frame(crate::proto::xid::PING, zxid(), Code::Ok, None)).into(),
         Request::Create(c) => {
             let write = match prep_create(node, op, c) {
-                Ok(w) => TxnOp::Write { caller: caller(conn), op: w },
+                Ok(w) => match upgrade_for(node, conn, std::slice::from_ref(&w)).await {
+                    Ok(()) => TxnOp::Write { caller: caller(conn), op: w },
+                    Err(code) => TxnOp::Error { code },
+                },
                 Err(code) => TxnOp::Error { code },
             };
             submit_reply(node, xid, write, move |r| match r {
@@ -406,6 +420,9 @@ async fn multi(node: &Arc<Node>, conn: &Conn, xid: i32, ops: Vec<(i32, Request)>
             Ok(w) => w,
             Err(code) => WriteOp::Fail { code },
         });
+    }
+    if let Err(code) = upgrade_for(node, conn, &write_ops).await {
+        return submit_reply(node, xid, TxnOp::Error { code }, |_| None).await;
     }
     let txn = TxnOp::Multi { caller: caller(conn), ops: write_ops };
     submit_reply(node, xid, txn, move |r| match r {

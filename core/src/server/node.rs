@@ -62,6 +62,10 @@ pub struct Node {
     pub server_id: u64,
     /// Held while this member runs a reconfig (one at a time).
     pub reconfig_lock: tokio::sync::Mutex<()>,
+    /// Local sessions (`localSessionsEnabled`): known to this member only,
+    /// with their password and timeout, until they close, expire or are
+    /// upgraded to global sessions.
+    pub local_sessions: Mutex<HashMap<i64, ([u8; 16], i32)>>,
     next_conn: AtomicU64,
     next_session: AtomicU64,
     shutdown_tx: watch::Sender<bool>,
@@ -144,6 +148,7 @@ impl Node {
             started: Instant::now(),
             server_id,
             reconfig_lock: tokio::sync::Mutex::new(()),
+            local_sessions: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(1),
             next_session: AtomicU64::new(initial_session_id(server_id)),
             shutdown_tx,
@@ -266,8 +271,55 @@ impl Node {
         self.replica.submit(Txn { time_ms: now_ms(), op }).await
     }
 
-    /// Ends a session through the log and closes its connection.
+    /// Whether new sessions are local to this member (`localSessionsEnabled`
+    /// in an ensemble; a standalone server has only one member anyway).
+    pub fn local_sessions_on(&self) -> bool {
+        self.config.local_sessions_enabled && self.config.is_ensemble()
+    }
+
+    /// Whether `session_id` is a local session of this member.
+    pub fn is_local_session(&self, session_id: i64) -> bool {
+        self.local_sessions.lock().contains_key(&session_id)
+    }
+
+    /// Makes a local session global (in the log) before it creates an
+    /// ephemeral; refused with EphemeralOnLocalSession unless
+    /// `localSessionsUpgradingEnabled`. Global sessions pass unchanged.
+    pub async fn upgrade_session(&self, session_id: i64) -> Result<(), crate::proto::Code> {
+        let Some((passwd, timeout_ms)) = self.local_sessions.lock().get(&session_id).copied() else {
+            return Ok(());
+        };
+        if !self.config.local_sessions_upgrading_enabled {
+            return Err(crate::proto::Code::EphemeralOnLocalSession);
+        }
+        match self.propose(TxnOp::CreateSession { session_id, passwd, timeout_ms }).await {
+            Ok(_) => {
+                self.local_sessions.lock().remove(&session_id);
+                tracing::info!(session = format!("0x{session_id:x}"), "local session upgraded to a global one");
+                Ok(())
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not upgrade a local session");
+                Err(crate::proto::Code::ConnectionLoss)
+            }
+        }
+    }
+
+    /// Ends a local session on this member: nothing goes through the log.
+    fn end_local_session(&self, session_id: i64) {
+        self.local_sessions.lock().remove(&session_id);
+        if let Some(conn) = self.sessions.remove(session_id) {
+            self.sinks.send(conn, Outbound::Close);
+        }
+    }
+
+    /// Ends a session through the log (or locally, for a local session) and
+    /// closes its connection.
     pub async fn close_session(&self, session_id: i64) -> Result<i64, ReplicationError> {
+        if self.is_local_session(session_id) {
+            self.end_local_session(session_id);
+            return Ok(self.zxid());
+        }
         let (zxid, _) = self.propose(TxnOp::CloseSession { session_id }).await?;
         if let Some(conn) = self.sessions.remove(session_id) {
             self.sinks.send(conn, Outbound::Close);
@@ -349,14 +401,23 @@ async fn expiry_loop(node: Arc<Node>) {
         serving = now_serving;
         let closed = std::mem::take(&mut *node.sm.read().closed_sessions.lock());
         for session_id in closed {
+            node.local_sessions.lock().remove(&session_id);
             if let Some(conn) = node.sessions.remove(session_id) {
                 node.sinks.send(conn, Outbound::Close);
             }
         }
         let leads = node.leads();
+        // Every member expires its own local sessions.
+        for session_id in node.sessions.expired(Instant::now()) {
+            if node.is_local_session(session_id) {
+                tracing::info!(session = format!("0x{session_id:x}"), "local session expired");
+                node.end_local_session(session_id);
+            }
+        }
         if !leads {
             leading = false;
-            let touched = node.sessions.drain_touched();
+            let mut touched = node.sessions.drain_touched();
+            touched.retain(|id| !node.is_local_session(*id));
             if !touched.is_empty() {
                 node.replica.send_to_leader(encode_touches(&touched)).await;
             }
@@ -370,7 +431,7 @@ async fn expiry_loop(node: Arc<Node>) {
             tracing::info!("leading: session clocks restarted");
             record_first_config(&node);
         }
-        node.sessions.reconcile(&node.sm.read().state.sessions);
+        node.sessions.reconcile(&node.sm.read().state.sessions, &|id| node.is_local_session(id));
         for session_id in node.sessions.expired(Instant::now()) {
             tracing::info!(session = format!("0x{session_id:x}"), "session expired");
             if let Err(e) = node.close_session(session_id).await {

@@ -114,12 +114,13 @@ impl SessionTracker {
         }
     }
 
-    /// Tracks exactly the sessions of the replicated table: new ones start
-    /// a fresh clock, ones the log closed are dropped.
-    pub fn reconcile(&self, table: &imbl::OrdMap<i64, crate::txn::SessionInfo>) {
+    /// Tracks exactly the sessions of the replicated table plus this
+    /// member's local sessions: new ones start a fresh clock, ones the log
+    /// closed are dropped.
+    pub fn reconcile(&self, table: &imbl::OrdMap<i64, crate::txn::SessionInfo>, local: &dyn Fn(i64) -> bool) {
         let now = Instant::now();
         let mut entries = self.entries.lock();
-        entries.retain(|id, _| table.contains_key(id));
+        entries.retain(|id, _| table.contains_key(id) || local(*id));
         for (id, info) in table.iter() {
             if !entries.contains_key(id) {
                 let timeout = Duration::from_millis(info.timeout_ms.max(0) as u64);
