@@ -17,19 +17,21 @@ import uuid
 
 import pytest
 from kazoo.client import KazooClient, KazooState
+from kazoo.protocol.states import KeeperState
 from kazoo.exceptions import (
     BadArgumentsError,
     BadVersionError,
     ConnectionLoss,
     EphemeralOnLocalSessionError,
     NoAuthError,
+    NotReadOnlyCallError,
     OperationTimeoutError,
     SessionExpiredError,
 )
 
 from conftest import fast_retry
 from test_zkcli import InteractiveCli, zkcli_path  # noqa: F401  (fixture)
-from zkharness import SUPER_PASSWORD, SUPER_USER, Ensemble, ServerError, wait_until
+from zkharness import SUPER_PASSWORD, SUPER_USER, Ensemble, ServerError, four_letter_word, wait_until
 
 SESSION_TIMEOUT_S = 6.0
 
@@ -503,9 +505,15 @@ def test_local_sessions_stay_on_their_member_until_they_own_an_ephemeral(ensembl
     assert watcher.exists(f"{root}/eph").ephemeralOwner == upgraded_id
 
     e.members[home].kill()
+
+    def moved() -> bool:
+        try:
+            return upgraded.connected and upgraded.exists(f"{root}/eph") is not None
+        except (ConnectionLoss, OperationTimeoutError):
+            return False  # still reconnecting
+
     # The global session moves to another member with its ephemeral.
-    wait_until(lambda: upgraded.connected and upgraded.exists(f"{root}/eph") is not None, timeout=30,
-               message="the upgraded session did not move")
+    wait_until(moved, timeout=30, message="the upgraded session did not move")
     assert upgraded.client_id[0] == upgraded_id
     assert KazooState.LOST not in states["upgraded"]
     # The local session lived only on the member that died: it is gone.
@@ -531,3 +539,51 @@ def test_without_upgrading_a_local_session_may_not_own_ephemerals(ensemble):
     assert zk.get_children(root) == ["plain"]
     zk.stop()
     zk.close()
+
+
+def test_read_only_mode_serves_reads_without_a_quorum_and_returns_to_read_write(ensemble):
+    e = ensemble(**{"readonlymode.enabled": "true", "localSessionsEnabled": "true"})
+    keep = e.followers()[0]
+    member = e.members[keep]
+    root = f"/ro-{uuid.uuid4().hex[:6]}"
+    writer = client(e.hosts)
+    writer.create(root, b"before")
+    writer.stop()
+    writer.close()
+    # A read-only-capable client with a session from before the partition.
+    old = KazooClient(hosts=member.hosts, timeout=SESSION_TIMEOUT_S, read_only=True, connection_retry=fast_retry())
+    old.start(timeout=20)
+    assert four_letter_word(member.port, "isro").strip() == "rw"
+    for i in e.members:
+        if i != keep:
+            e.members[i].kill()
+    wait_until(lambda: four_letter_word(member.port, "isro", timeout=1.0).strip() == "ro", timeout=30,
+               message="the cut-off member did not turn read-only")
+    wait_until(lambda: old.client_state == KeeperState.CONNECTED_RO, timeout=30,
+               message="the old session did not come back read-only")
+    assert old.get(root)[0] == b"before"
+    with pytest.raises(NotReadOnlyCallError):
+        old.create(f"{root}/no", b"")
+    # New read-only sessions are served too; ordinary clients are not.
+    fresh = KazooClient(hosts=member.hosts, timeout=SESSION_TIMEOUT_S, read_only=True, connection_retry=fast_retry())
+    fresh.start(timeout=20)
+    assert fresh.client_state == KeeperState.CONNECTED_RO
+    assert fresh.get_children("/").count(root[1:]) == 1
+    plain = KazooClient(hosts=member.hosts, timeout=SESSION_TIMEOUT_S, connection_retry=fast_retry())
+    with pytest.raises(Exception):
+        plain.start(timeout=3)
+    plain.stop()
+    plain.close()
+    # The quorum returns: read-only clients move back to read-write.
+    for i in e.members:
+        if i != keep:
+            e.members[i].start(wait=False)
+    e.wait_serving(timeout=60)
+    assert four_letter_word(member.port, "isro").strip() == "rw"
+    wait_until(lambda: old.client_state == KeeperState.CONNECTED, timeout=60,
+               message="the read-only session did not return to read-write")
+    old.create(f"{root}/after", b"")
+    assert old.exists(f"{root}/after") is not None
+    for c in (old, fresh):
+        c.stop()
+        c.close()

@@ -191,6 +191,9 @@ class Server:
             ],
             "zookeeper.admin.enableServer": "false",
         }
+        if "readonlymode.enabled" in self.config:
+            # Read as a JVM system property only.
+            props["readonlymode.enabled"] = self.config["readonlymode.enabled"]
         return [
             "java",
             "-Xmx256m",

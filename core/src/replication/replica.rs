@@ -308,8 +308,19 @@ impl<SM: StateMachine> Replica<SM> {
             Err(Fatal::Stopped) => return Err(ReplicationError::ShutDown),
             Err(e) => return Err(ReplicationError::Raft(e.to_string())),
         };
+        let bounded = self.ensemble.is_some();
         Ok(Box::pin(async move {
-            let resp = match rx.await {
+            // In an ensemble openraft may drop a deposed leader's entry
+            // without an answer: the wait is bounded there.
+            let answered = if bounded {
+                match tokio::time::timeout(transport::COMMIT_WAIT, rx).await {
+                    Ok(r) => r,
+                    Err(_) => return Err(ReplicationError::Unavailable("not committed in time".into())),
+                }
+            } else {
+                rx.await
+            };
+            let resp = match answered {
                 Err(_) => return Err(ReplicationError::ShutDown),
                 Ok(Ok(resp)) => resp,
                 Ok(Err(ClientWriteError::ForwardToLeader(f))) => {
@@ -490,6 +501,20 @@ impl<SM: StateMachine> Replica<SM> {
             }
             MembersReply::NotLeader { leader } => Err(ReplicationError::NotLeader { leader }),
             MembersReply::Failed(e) => Err(ReplicationError::Raft(e)),
+        }
+    }
+
+    /// Resolves, with the reason, if consensus stops on its own (an error
+    /// openraft treats as fatal); never while it runs.
+    pub async fn failed(&self) -> String {
+        let mut metrics = self.metrics.clone();
+        loop {
+            if let Err(e) = &metrics.borrow_and_update().running_state {
+                return e.to_string();
+            }
+            if metrics.changed().await.is_err() {
+                return "consensus stopped".into();
+            }
         }
     }
 

@@ -46,6 +46,9 @@ pub(crate) const FRAME_BYTES_MAX: usize = 128 << 20;
 const BODY_HEADER_BYTES: usize = 10;
 /// How long a connection attempt (TCP + hello) may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
+/// How long a write may wait for its commit before the proposer gives up
+/// (the outcome is then unknown to the client, as after a connection loss).
+pub(crate) const COMMIT_WAIT: Duration = Duration::from_secs(30);
 /// Frames queued for one connection's writer before senders wait.
 const QUEUE_FRAMES_MAX: usize = 1024;
 /// Name checked in every hello: nodes of other systems are turned away.
@@ -411,13 +414,18 @@ async fn serve_frames(
                     Ok(rx) => {
                         let tx = tx.clone();
                         tokio::spawn(async move {
-                            let answer = match rx.await {
+                            // openraft may drop an entry it never answers for
+                            // (a deposed leader's tail): bounded, like any wait.
+                            let answer = match tokio::time::timeout(COMMIT_WAIT, rx).await {
+                                Err(_) => ForwardReply::Failed("not committed in time".into()),
+                                Ok(rx) => match rx {
                                 Ok(Ok(resp)) => ForwardReply::Done { index: resp.log_id.index, output: resp.data },
                                 Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(f))) => {
                                     ForwardReply::NotLeader { leader: f.leader_id }
                                 }
                                 Ok(Err(e)) => ForwardReply::Failed(e.to_string()),
                                 Err(_) => ForwardReply::Failed("the leader is shutting down".into()),
+                                },
                             };
                             let _ = reply(&tx, id, &answer).await;
                         });
@@ -461,9 +469,15 @@ async fn serve_frames(
 }
 
 /// Confirms leadership with a quorum and returns the index reads must wait for.
+///
+/// The index is at least the leader's own last log index: a leader that
+/// resumed its leadership after a restart (openraft restores it without a
+/// new entry) may not know its commit point yet, and everything ever
+/// acknowledged is in its log.
 pub(crate) async fn read_index_local(raft: &Raft) -> ReadIndexReply {
+    let last = raft.metrics().borrow().last_log_index.unwrap_or(0);
     match raft.ensure_linearizable().await {
-        Ok(log_id) => ReadIndexReply::Index(log_id.map_or(0, |l| l.index)),
+        Ok(log_id) => ReadIndexReply::Index(log_id.map_or(0, |l| l.index).max(last)),
         Err(RaftError::APIError(openraft::error::CheckIsLeaderError::ForwardToLeader(f))) => {
             ReadIndexReply::NotLeader { leader: f.leader_id }
         }

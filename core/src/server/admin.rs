@@ -99,12 +99,12 @@ const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requ
 fn render(node: &Arc<Node>, cmd: Command) -> String {
     let mut out = String::new();
     let needs_serving = !matches!(cmd, Command::Ruok | Command::Isro | Command::Conf | Command::Envi);
-    if needs_serving && !node.serving() {
+    if needs_serving && !node.serving() && !node.read_only() {
         return NOT_SERVING.to_owned();
     }
     match cmd {
         Command::Ruok => out.push_str("imok"),
-        Command::Isro => out.push_str("rw"),
+        Command::Isro => out.push_str(if node.read_only() { "ro" } else { "rw" }),
         Command::Srvr => summary(node, &mut out, false),
         Command::Stat => summary(node, &mut out, true),
         Command::Mntr => mntr(node, &mut out),

@@ -60,6 +60,7 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, peer: SocketAddr) {
         established: SystemTime::now(),
         queued: Default::default(),
         stats: Default::default(),
+        read_only: Default::default(),
     });
     node.conns.lock().insert(conn_id, info.clone());
     let (tx, rx) = mpsc::unbounded_channel();
@@ -104,11 +105,21 @@ async fn read_payload(rd: &mut BufReader<OwnedReadHalf>, head: [u8; 4], max: usi
 /// Establishes or resumes the session (§3.3 of the protocol reference);
 /// false when the connection must close.
 async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> bool {
-    if node.config.is_ensemble() && !node.serving() {
+    let read_only = node.read_only();
+    if node.config.is_ensemble() && !node.serving() && !read_only {
         tracing::info!(peer = %conn.peer, "no leader: not serving clients; closing");
         return false;
     }
-    if req.last_zxid_seen > node.zxid() && node.config.is_ensemble() {
+    if read_only && req.read_only != Some(true) {
+        tracing::info!(peer = %conn.peer, "read-only mode: refusing a client that did not ask for read-only");
+        return false;
+    }
+    if read_only && req.session_id == 0 && !node.local_sessions_on() {
+        // As ZooKeeper: a new session needs the log, unless it can be local.
+        tracing::info!(peer = %conn.peer, "read-only mode: new sessions need localSessionsEnabled; closing");
+        return false;
+    }
+    if req.last_zxid_seen > node.zxid() && node.config.is_ensemble() && !read_only {
         // The client saw more of the log than this member applied: catch up
         // with the leader first (ZooKeeper closes at once).
         let _ = tokio::time::timeout(Duration::from_millis(req.timeout_ms.max(0) as u64 / 3), node.replica.sync()).await;
@@ -119,7 +130,8 @@ async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> b
     }
     let cfg = &node.config;
     let timeout_ms = req.timeout_ms.clamp(cfg.min_session_timeout_ms() as i32, cfg.max_session_timeout_ms() as i32);
-    let read_only = req.read_only.map(|_| false);
+    conn.info.read_only.store(read_only, Ordering::Relaxed);
+    let read_only = req.read_only.map(|_| read_only);
     let (session_id, passwd) = if req.session_id == 0 {
         let session_id = node.next_session_id();
         let passwd: [u8; 16] = rand::random();

@@ -111,6 +111,24 @@ pub async fn handle(node: &Arc<Node>, conn: &mut Conn, payload: &[u8]) -> Handle
         }
         Some(op) => op,
     };
+    if conn.info.read_only.load(Ordering::Relaxed) {
+        // A member in read-only mode answers reads only, as ZooKeeper's does.
+        match op {
+            OpCode::CloseSession => {
+                if node.is_local_session(conn.session_id) {
+                    let _ = node.close_session(conn.session_id).await;
+                }
+                return Outcome::closing(None).into();
+            }
+            OpCode::Sync | OpCode::Multi => {
+                return Outcome::one(reply_frame(h.xid, node.zxid(), Code::NotReadOnly, None)).into();
+            }
+            op if is_write(op) => {
+                return Outcome::one(reply_frame(h.xid, node.zxid(), Code::NotReadOnly, None)).into();
+            }
+            _ => {}
+        }
+    }
     node.stats.outstanding.fetch_add(1, Ordering::Relaxed);
     let handled = match Request::decode(h.op, &mut r) {
         Ok(req) => dispatch(node, conn, h.xid, op, req).await,

@@ -84,11 +84,23 @@ impl Server {
     }
 }
 
-/// Runs a server until `shutdown` completes, then stops it cleanly.
+/// Runs a server until `shutdown` completes, then stops it cleanly. If
+/// consensus stops on its own (a fatal error), the server stops and returns
+/// the error, so that a supervisor restarts the process.
 pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
     let server = Server::start(config).await?;
     tracing::info!(addr = %server.local_addr(), version = VERSION, "serving");
-    shutdown.await;
+    let node = server.node.clone();
+    tokio::select! {
+        _ = shutdown => {}
+        reason = node.replica.failed() => {
+            tracing::error!(%reason, "consensus stopped; shutting down so that this member can be restarted");
+            let _ = server.shutdown().await;
+            return Err(ServerError::Replication(crate::replication::ReplicationError::Raft(format!(
+                "consensus stopped: {reason}"
+            ))));
+        }
+    }
     tracing::info!("shutting down");
     server.shutdown().await
 }

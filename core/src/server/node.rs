@@ -36,6 +36,8 @@ pub struct ConnInfo {
     pub queued: AtomicU64,
     /// Counters.
     pub stats: Arc<ConnStats>,
+    /// Established by a member in read-only mode (closed when it serves again).
+    pub read_only: std::sync::atomic::AtomicBool,
 }
 
 /// Shared state of one server node.
@@ -226,8 +228,17 @@ impl Node {
         !matches!(self.replica.role(), Role::Looking)
     }
 
+    /// Read-only mode (`readonlymode.enabled`): a member cut off from the
+    /// quorum keeps serving reads to clients that asked for read-only.
+    pub fn read_only(&self) -> bool {
+        self.config.read_only_mode && self.config.is_ensemble() && !self.serving()
+    }
+
     /// ZooKeeper's name for this node's role (`srvr`'s Mode, mntr's zk_server_state).
     pub fn mode(&self) -> &'static str {
+        if self.read_only() {
+            return "read-only";
+        }
         match self.replica.role() {
             Role::Standalone => "standalone",
             Role::Leader => "leader",
@@ -384,16 +395,29 @@ fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, 
 /// leader. Also forgets sessions the log closed by other paths.
 async fn expiry_loop(node: Arc<Node>) {
     let period = Duration::from_millis((node.config.tick_time_ms as u64 / 2).clamp(10, 1000));
+    let expiry_wait = Duration::from_millis(node.config.tick_time_ms as u64 * 2).max(Duration::from_secs(1));
     let mut leading = node.leads();
     let mut serving = node.serving();
     loop {
         tokio::time::sleep(period).await;
         let now_serving = node.serving();
-        if serving && !now_serving && node.config.is_ensemble() {
+        if serving != now_serving && node.config.is_ensemble() {
             // Lost the leader or the quorum: like ZooKeeper, drop every client
-            // so that it reconnects to a member that serves.
-            tracing::warn!("no quorum: disconnecting clients");
-            let conns: Vec<ConnId> = node.conns.lock().keys().copied().collect();
+            // so that it reconnects to a member that serves (or, in read-only
+            // mode, here again, read-only). Back with a quorum: drop the
+            // read-only ones, so that they come back read-write.
+            if now_serving {
+                tracing::info!("serving again: disconnecting read-only clients");
+            } else {
+                tracing::warn!("no quorum: disconnecting clients");
+            }
+            let conns: Vec<ConnId> = node
+                .conns
+                .lock()
+                .iter()
+                .filter(|(_, info)| !now_serving || info.read_only.load(Ordering::Relaxed))
+                .map(|(id, _)| *id)
+                .collect();
             for c in conns {
                 node.sinks.send(c, Outbound::Close);
             }
@@ -434,8 +458,15 @@ async fn expiry_loop(node: Arc<Node>) {
         node.sessions.reconcile(&node.sm.read().state.sessions, &|id| node.is_local_session(id));
         for session_id in node.sessions.expired(Instant::now()) {
             tracing::info!(session = format!("0x{session_id:x}"), "session expired");
-            if let Err(e) = node.close_session(session_id).await {
-                tracing::warn!(error = %e, "could not expire session");
+            // Bounded: an entry a deposed leader proposed may never be
+            // answered; the next round tries again.
+            match tokio::time::timeout(expiry_wait, node.close_session(session_id)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not expire session"),
+                Err(_) => {
+                    tracing::warn!(session = format!("0x{session_id:x}"), "expiry not committed in time; retrying");
+                    break;
+                }
             }
         }
     }
