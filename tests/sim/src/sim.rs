@@ -108,11 +108,21 @@ pub fn run_seed(cfg: SimConfig) -> SeedReport {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build();
     let rt = match rt {
         Ok(rt) => rt,
-        Err(e) => return failed_to_start(&cfg, format!("cannot build the runtime: {e}")),
+        Err(e) => return failed_report(&cfg, format!("cannot build the runtime: {e}")),
     };
     seed_thread_rng(cfg.seed);
     IN_SIM.with(|s| s.set(true));
-    let mut report = rt.block_on(simulate(cfg));
+    let (cancel, cancelled) = std::sync::mpsc::channel::<()>();
+    let mut report = rt.block_on(async {
+        tokio::select! {
+            biased;
+            report = simulate(cfg.clone()) => report,
+            () = wall_clock_guard(WALL_LIMIT, cancelled) => {
+                failed_report(&cfg, format!("simulated time stopped moving: no progress within {WALL_LIMIT:?} of real time"))
+            }
+        }
+    });
+    drop(cancel);
     drop(rt);
     IN_SIM.with(|s| s.set(false));
     let panics = PANICS.with(|p| std::mem::take(&mut *p.borrow_mut()));
@@ -120,7 +130,44 @@ pub fn run_seed(cfg: SimConfig) -> SeedReport {
     report
 }
 
-fn failed_to_start(cfg: &SimConfig, why: String) -> SeedReport {
+/// Real time a seed may take. With the clock paused, a task that keeps
+/// running without waiting (a spin) stops simulated time, and no simulated
+/// timeout can end the seed; this real-time guard does.
+const WALL_LIMIT: Duration = Duration::from_secs(20);
+
+/// Resolves once `limit` of real time has passed, unless `cancel` is
+/// signalled or dropped first. A helper thread keeps the time, so the
+/// guard does not keep the runtime busy (which would stop the paused clock).
+async fn wall_clock_guard(limit: Duration, cancel: std::sync::mpsc::Receiver<()>) {
+    let fired = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let waker: Arc<std::sync::Mutex<Option<std::task::Waker>>> = Arc::default();
+    {
+        let (fired, waker) = (fired.clone(), waker.clone());
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = cancel.recv_timeout(limit) {
+                fired.store(true, std::sync::atomic::Ordering::SeqCst);
+                if let Some(w) = lock(&waker).take() {
+                    w.wake();
+                }
+            }
+        });
+    }
+    std::future::poll_fn(|cx| {
+        if fired.load(std::sync::atomic::Ordering::SeqCst) {
+            return std::task::Poll::Ready(());
+        }
+        *lock(&waker) = Some(cx.waker().clone());
+        // Checked again: the thread may have fired before the waker was stored.
+        if fired.load(std::sync::atomic::Ordering::SeqCst) {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+fn failed_report(cfg: &SimConfig, why: String) -> SeedReport {
     SeedReport {
         seed: cfg.seed,
         nodes: cfg.nodes,
@@ -358,7 +405,11 @@ fn report(world: &Arc<World>) -> SeedReport {
     }
     let (violations, shared_terms) = {
         let rec = lock(&world.rec);
-        (rec.violations.clone(), rec.leaders.values().filter(|l| l.len() > 1).count())
+        let mut violations = rec.violations.clone();
+        for (term, leaders) in rec.leaders.iter().filter(|(_, l)| l.len() > 1) {
+            violations.push(format!("term {term} had more than one leader: {leaders:?}"));
+        }
+        (violations, rec.leaders.values().filter(|l| l.len() > 1).count())
     };
     let stats = lock(&world.stats).clone();
     let (trace_hash, trace_len) = world.trace_hash();

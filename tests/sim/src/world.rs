@@ -382,15 +382,9 @@ pub fn state_hash(state: &State) -> u64 {
 }
 
 impl World {
-    /// A node reports it leads under openraft leader id `(term, node)`.
-    ///
-    /// openraft 0.9 without its `single-term-leader` feature orders leader
-    /// ids by (term, node id), so one term may see several leaders (a higher
-    /// node id wins within a term); what must hold is one node per leader
-    /// id, which openraft's vote guarantees by construction. The number of
-    /// terms with several leaders is counted for the report; the safety
-    /// consequence (leader ids never decrease along the committed log) is
-    /// checked on every apply.
+    /// A node reports it leads in `term`. corral builds openraft with
+    /// `single-term-leader` (classic Raft: at most one leader per term); a
+    /// term with two leaders is a violation, reported at the end of the run.
     pub fn leader_claim(&self, term: u64, node: NodeId) {
         let mut rec = lock(&self.rec);
         let leaders = rec.leaders.entry(term).or_default();
