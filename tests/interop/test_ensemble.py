@@ -587,3 +587,32 @@ def test_read_only_mode_serves_reads_without_a_quorum_and_returns_to_read_write(
     for c in (old, fresh):
         c.stop()
         c.close()
+
+
+def test_reconfig_with_a_whole_new_membership(ensemble):
+    e = ensemble(spares=1, reconfigEnabled="true")
+    leader = e.leader()
+    first = [i for i in e.members if i not in e.spares]
+    new = max(e.spares)
+    admin = client(e.members[leader].hosts)
+    admin.add_auth("digest", f"{SUPER_USER}:{SUPER_PASSWORD}")
+    admin.create("/nonincremental", b"kept")
+    # Non-incremental: the new membership is listed whole -- here the leader,
+    # one follower and the new member; the other follower is left out.
+    dropped = next(i for i in first if i != leader)
+    kept = [i for i in first if i != dropped]
+    e.members[new].start(wait=False)
+    members = ",".join(f"server.{i}={e.lines[f'server.{i}']}" for i in kept + [new])
+    data, _ = admin.reconfig(joining=None, leaving=None, new_members=members)
+    assert sorted(config_members(data)) == sorted(kept + [new])
+    wait_until(lambda: e.members[new].mode() in ("follower", "leader"), timeout=30,
+               message="the new member did not join")
+    joined = client(e.members[new].hosts)
+    joined.sync("/nonincremental")
+    assert joined.get("/nonincremental")[0] == b"kept"
+    joined.create("/nonincremental/after", b"")
+    admin.sync("/nonincremental")
+    assert admin.exists("/nonincremental/after") is not None
+    for c in (admin, joined):
+        c.stop()
+        c.close()
