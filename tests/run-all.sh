@@ -139,7 +139,8 @@ fi
 section "cargo test --doc (doc examples; nextest does not run them)"
 run_logged doctests "$LOG_DIR/doc-tests.log" cargo test --workspace --doc
 rc=$?
-record "rust doc tests" "$rc" "$(grep -E '^test result:' "$LOG_DIR/doc-tests.log" | tail -n 1)"
+record "rust doc tests" "$rc" "$(grep -E '^test result:' "$LOG_DIR/doc-tests.log" \
+    | awk '{p += $4; f += $6} END {printf "%d doc examples passed, %d failed (all crates)", p, f}')"
 
 # run_pytest NAME LOG ARGS...: pytest exit 5 means it collected and ran nothing: a failure.
 run_pytest() {

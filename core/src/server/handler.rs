@@ -221,7 +221,7 @@ async fn submit_reply(
 /// reconfig: checks the request against the current membership, changes
 /// the membership (new members catch up as learners first), then records it
 /// in `/zookeeper/config` and answers with that node's data and stat.
-fn reconfig(
+async fn reconfig(
     node: &Arc<Node>,
     conn: &Conn,
     xid: i32,
@@ -230,12 +230,27 @@ fn reconfig(
     new_members: Option<String>,
     cur_config_id: i64,
 ) -> Handled {
-    let refuse = |code: Code| -> Handled { Outcome::one(reply_frame(xid, node.zxid(), code, None)).into() };
+    match check_reconfig(node, conn, joining, leaving, new_members, cur_config_id) {
+        // A refused reconfig consumes a zxid, as ZooKeeper's error txn does.
+        Err(code) => submit_reply(node, xid, TxnOp::Error { code }, |_| None).await,
+        Ok(next) => change_membership(node.clone(), xid, next),
+    }
+}
+
+/// The membership a reconfig asks for, or the code it is refused with.
+fn check_reconfig(
+    node: &Arc<Node>,
+    conn: &Conn,
+    joining: Option<String>,
+    leaving: Option<String>,
+    new_members: Option<String>,
+    cur_config_id: i64,
+) -> Result<super::reconfig::Servers, Code> {
     if !node.config.reconfig_enabled {
-        return refuse(Code::ReconfigDisabled);
+        return Err(Code::ReconfigDisabled);
     }
     if !node.config.is_ensemble() {
-        return refuse(Code::Unimplemented);
+        return Err(Code::Unimplemented);
     }
     let current = {
         let sm = node.sm.read();
@@ -243,9 +258,7 @@ fn reconfig(
         let allowed = tree
             .get_acl(crate::tree::path::CONFIG, &conn.ids)
             .and_then(|(acl, _)| crate::tree::acl::check(&acl, crate::proto::perms::WRITE, &conn.ids));
-        if let Err(code) = allowed {
-            return refuse(code);
-        }
+        allowed?;
         let data = tree.get_data(crate::tree::path::CONFIG, &conn.ids).ok().and_then(|nd| nd.data).unwrap_or_default();
         super::reconfig::parse_config(&data)
     };
@@ -254,16 +267,17 @@ fn reconfig(
         _ => (node.config.servers.clone(), None),
     };
     if cur_config_id != -1 && Some(cur_config_id) != version {
-        return refuse(Code::BadVersion);
+        return Err(Code::BadVersion);
     }
-    let next = match super::reconfig::plan(&servers, joining.as_deref(), leaving.as_deref(), new_members.as_deref()) {
-        Ok(n) => n,
-        Err(reason) => {
-            tracing::info!(%reason, "reconfig refused");
-            return refuse(Code::BadArguments);
-        }
-    };
-    let node = node.clone();
+    super::reconfig::plan(&servers, joining.as_deref(), leaving.as_deref(), new_members.as_deref()).map_err(|reason| {
+        tracing::info!(%reason, "reconfig refused");
+        Code::BadArguments
+    })
+}
+
+/// Changes the membership to `next`, records it in `/zookeeper/config`, and
+/// answers with that node's data and stat.
+fn change_membership(node: Arc<Node>, xid: i32, next: super::reconfig::Servers) -> Handled {
     Handled::Later(Box::pin(async move {
         let Ok(_turn) = node.reconfig_lock.try_lock() else {
             return Outcome::one(reply_frame(xid, node.zxid(), Code::ReconfigInProgress, None));
@@ -343,7 +357,7 @@ async fn dispatch(node: &Arc<Node>, conn: &mut Conn, xid: i32, op: OpCode, req: 
         Request::Multi(ops) if op == OpCode::Multi => multi(node, conn, xid, ops).await,
         Request::Multi(ops) => multi_read(node, conn, xid, ops).into(),
         Request::Reconfig { joining, leaving, new_members, cur_config_id } => {
-            reconfig(node, conn, xid, joining, leaving, new_members, cur_config_id)
+            reconfig(node, conn, xid, joining, leaving, new_members, cur_config_id).await
         }
         Request::Empty if op == OpCode::CloseSession => {
             // Detach first so the close does not cut this connection before its reply.
