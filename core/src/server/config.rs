@@ -234,7 +234,8 @@ pub struct Config {
     pub sync_limit: u32,
     /// `standaloneEnabled`: a single `server.N` line runs standalone.
     pub standalone_enabled: bool,
-    /// `dynamicConfigFile`: where the membership lives (and is rewritten by reconfig).
+    /// `dynamicConfigFile`: more `server.N` lines, read at start (corral keeps the
+    /// membership a reconfig makes in its log, not in this file).
     pub dynamic_config_file: Option<PathBuf>,
     /// `quorumListenOnAllIPs`: bind the peer port on every interface.
     pub quorum_listen_on_all_ips: bool,
