@@ -2,8 +2,9 @@
 # The one test entry point (CI runs it through .ci/run).
 #
 # On a fresh Debian 12 machine, as root, it installs what the tests need: Apache
-# ZooKeeper 3.8 (the oracle), zkCli.sh, the C client library and headers, a Python
-# venv with pinned packages (target/venv) and the pinned npm packages of tests/node.
+# ZooKeeper 3.8 (the oracle), zkCli.sh, the C client library and headers, Apache
+# Curator 5.4 with a JDK, a Python venv with pinned packages (target/venv) and the
+# pinned npm packages of tests/node.
 # Each install step is skipped when already done, so local reruns are fast.
 # Then it builds once and runs every runner, continuing past failures, prints one
 # closing line per runner and exits non-zero if any runner failed.
@@ -21,7 +22,9 @@ REQUIREMENTS="$ROOT/tests/interop/requirements.txt"
 PYVENV="$ROOT/target/pyvenv"    # the Python binding's own venv (its package is installed there)
 PY_REQUIREMENTS="$ROOT/bindings-python/tests/requirements.txt"
 NODE_DIR="$ROOT/tests/node"
-APT_PACKAGES=(zookeeper zookeeper-bin libzookeeper-mt-dev)
+# Apache Curator 5.4 and a JDK: the Curator interop tests compile a small Java client.
+APT_PACKAGES=(zookeeper zookeeper-bin libzookeeper-mt-dev default-jdk-headless
+    libcurator-framework-java libcurator-recipes-java libcurator-discovery-java)
 export CORRAL_BIN="${CORRAL_BIN:-$ROOT/target/debug/corral}"
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 mkdir -p "$LOG_DIR"

@@ -344,18 +344,28 @@ class Ensemble:
         observers: int = 0,
         config: dict[str, str] | None = None,
         spares: int = 0,
+        client_part: bool = True,
+        ports_of: Ensemble | None = None,
     ):
+        """``client_part=False`` writes classic ``server.N=host:peer:election`` lines
+        (each member's client port only in its own ``clientPort``); ``ports_of``
+        reuses another (stopped) ensemble's ports, so that both kinds run the same
+        ``zoo.cfg`` files."""
         self.kind = kind
         total = size + observers
         ids = range(1, total + spares + 1)
-        peer = {i: (free_port(), free_port()) for i in ids}
-        self.ports = {i: free_port() for i in ids}
+        if ports_of is None:
+            self.peer_ports = {i: (free_port(), free_port()) for i in ids}
+            self.ports = {i: free_port() for i in ids}
+        else:
+            self.peer_ports, self.ports = dict(ports_of.peer_ports), dict(ports_of.ports)
         #: Members outside the first membership, started by hand and added with reconfig.
         self.spares = set(range(total + 1, total + spares + 1))
         lines = {}
         for i in ids:
             role = ":observer" if size < i <= total else ""
-            lines[f"server.{i}"] = f"127.0.0.1:{peer[i][0]}:{peer[i][1]}{role};127.0.0.1:{self.ports[i]}"
+            client = f";127.0.0.1:{self.ports[i]}" if client_part else ""
+            lines[f"server.{i}"] = f"127.0.0.1:{self.peer_ports[i][0]}:{self.peer_ports[i][1]}{role}{client}"
         self.lines = lines
         self.members: dict[int, Server] = {}
         for i in ids:

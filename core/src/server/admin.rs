@@ -96,6 +96,15 @@ pub async fn answer(node: &Arc<Node>, cmd: Command, _rd: BufReader<OwnedReadHalf
 /// What ZooKeeper answers for server figures while it has no quorum.
 const NOT_SERVING: &str = "This ZooKeeper instance is not currently serving requests\n";
 
+/// The membership as `/zookeeper/config` records it (empty until the first
+/// leader has written it).
+fn membership(node: &Node) -> String {
+    let sm = node.sm.read();
+    let root = [crate::proto::Id::new("super", "")];
+    let data = sm.state.tree.get_data(crate::tree::path::CONFIG, &root).ok().and_then(|nd| nd.data);
+    String::from_utf8_lossy(data.as_deref().unwrap_or_default()).into_owned()
+}
+
 fn render(node: &Arc<Node>, cmd: Command) -> String {
     let mut out = String::new();
     let needs_serving = !matches!(cmd, Command::Ruok | Command::Isro | Command::Conf | Command::Envi);
@@ -110,7 +119,9 @@ fn render(node: &Arc<Node>, cmd: Command) -> String {
         Command::Mntr => mntr(node, &mut out),
         Command::Conf => {
             let s = node.replica.stats();
-            out.push_str(&node.config.render_conf(s.data_dir_bytes, s.log_dir_bytes));
+            let membership = node.config.is_ensemble().then(|| membership(node));
+            let member = membership.as_deref().map(|m| (node.server_id, m));
+            out.push_str(&node.config.render_conf(s.data_dir_bytes, s.log_dir_bytes, member));
         }
         Command::Cons => {
             cons(node, &mut out);

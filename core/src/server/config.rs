@@ -83,26 +83,37 @@ pub struct ServerSpec {
 impl ServerSpec {
     /// The peer address, `host:port` (IPv6 hosts in brackets).
     pub fn peer_addr(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.peer_port)
-        } else {
-            format!("{}:{}", self.host, self.peer_port)
-        }
+        format!("{}:{}", bracketed(&self.host), self.peer_port)
     }
 
-    /// The line as ZooKeeper writes it in `/zookeeper/config`.
-    pub fn render(&self, client_fallback: SocketAddr) -> String {
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        let (chost, cport) = match &self.client {
-            Some((h, p)) => (h.clone().unwrap_or_else(|| "0.0.0.0".into()), *p),
-            None => (client_fallback.ip().to_string(), client_fallback.port()),
-        };
-        format!(
-            "{host}:{}:{}:{};{chost}:{cport}",
+    /// The line as ZooKeeper writes it in `/zookeeper/config`: the client part
+    /// only when the `server.N` line has one (a bare `;port` listens on every
+    /// interface, which ZooKeeper writes as `0.0.0.0:port`). A line without one
+    /// is written without one, as ZooKeeper does, never with another member's
+    /// address: Curator's `EnsembleTracker` turns these lines into its
+    /// connection string and skips members without a client address.
+    pub fn render(&self) -> String {
+        let mut line = format!(
+            "{}:{}:{}:{}",
+            bracketed(&self.host),
             self.peer_port,
             self.election_port.unwrap_or(0),
             if self.observer { "observer" } else { "participant" }
-        )
+        );
+        if let Some((host, port)) = &self.client {
+            let host = host.as_deref().map_or_else(|| Ipv4Addr::UNSPECIFIED.to_string(), bracketed);
+            line.push_str(&format!(";{host}:{port}"));
+        }
+        line
+    }
+}
+
+/// An IPv6 literal in brackets, any other host as it is.
+fn bracketed(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
     }
 }
 
@@ -643,16 +654,18 @@ impl Config {
         }
     }
 
-    /// The `conf` answer of a standalone server, in ZooKeeper's line order.
-    /// The directory sizes are runtime facts the caller measures; if it bound
-    /// port 0 it should store the real port in `client_port` first.
-    pub fn render_conf(&self, data_dir_size_bytes: u64, data_log_size_bytes: u64) -> String {
+    /// The `conf` answer, in ZooKeeper's line order. The directory sizes are
+    /// runtime facts the caller measures; if it bound port 0 it should store
+    /// the real port in `client_port` first. An ensemble member passes its id
+    /// and the current membership (`/zookeeper/config`'s text), which ZooKeeper
+    /// prints after its limits, ports and role.
+    pub fn render_conf(&self, data_dir_size_bytes: u64, data_log_size_bytes: u64, member: Option<(u64, &str)>) -> String {
         let absolute = |dir: &Path| std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
         let backlog = self.client_port_listen_backlog.map_or(-1, i64::from);
-        format!(
+        let mut out = format!(
             "clientPort={}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\ndataLogDir={}\ndataLogSize={}\n\
              tickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\n\
-             clientPortListenBacklog={}\nserverId=0\n",
+             clientPortListenBacklog={}\nserverId={}\n",
             self.client_port,
             absolute(&self.data_dir).display(),
             data_dir_size_bytes,
@@ -663,7 +676,21 @@ impl Config {
             self.min_session_timeout_ms(),
             self.max_session_timeout_ms(),
             backlog,
-        )
+            member.map_or(0, |(id, _)| id),
+        );
+        if let Some((id, membership)) = member {
+            let me = self.servers.get(&id);
+            out.push_str(&format!(
+                "initLimit={}\nsyncLimit={}\nelectionAlg=3\nelectionPort={}\nquorumPort={}\npeerType={}\n\
+                 membership: \n{membership}",
+                self.init_limit,
+                self.sync_limit,
+                me.and_then(|s| s.election_port).unwrap_or(0),
+                me.map_or(0, |s| s.peer_port),
+                u8::from(me.is_some_and(|s| s.observer)),
+            ));
+        }
+        out
     }
 }
 
@@ -992,10 +1019,12 @@ mod tests {
         assert!(c.servers[&3].observer);
         assert_eq!(c.servers[&3].client, Some((None, 2183)));
         assert_eq!(c.servers[&4].election_port, None);
-        assert_eq!(
-            c.servers[&1].render("0.0.0.0:2181".parse().unwrap()),
-            "10.0.0.1:2888:3888:participant;0.0.0.0:2181"
-        );
+        // Each member's own client part or none, whoever renders it (ZooKeeper's lines).
+        assert_eq!(c.servers[&1].render(), "10.0.0.1:2888:3888:participant");
+        assert_eq!(c.servers[&2].render(), "[::1]:2889:3889:participant;127.0.0.1:2182");
+        assert_eq!(c.servers[&3].render(), "host3:2890:3890:observer;0.0.0.0:2183");
+        let v6 = parse_server_spec("[fe80::1]:1:2;[::1]:2181").unwrap();
+        assert_eq!(v6.render(), "[fe80::1]:1:2:participant;[::1]:2181");
 
         let dynamic = dir.path().join("zoo.cfg.dynamic");
         std::fs::write(&dynamic, "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nversion=100000000\n").unwrap();
@@ -1179,12 +1208,12 @@ mod tests {
     fn conf_output_matches_zookeeper_standalone() {
         let c = parse("dataDir=/var/zk\ntickTime=2000\nclientPort=2181\n");
         assert_eq!(
-            c.render_conf(10, 20),
+            c.render_conf(10, 20, None),
             "clientPort=2181\nsecureClientPort=-1\ndataDir=/var/zk\ndataDirSize=10\ndataLogDir=/var/zk\n\
              dataLogSize=20\ntickTime=2000\nmaxClientCnxns=60\nminSessionTimeout=4000\n\
              maxSessionTimeout=40000\nclientPortListenBacklog=-1\nserverId=0\n"
         );
-        let relative = Config::default().render_conf(0, 0);
+        let relative = Config::default().render_conf(0, 0, None);
         let data_dir = relative.lines().nth(2).unwrap_or_default();
         assert!(
             data_dir.starts_with("dataDir=/") && data_dir.ends_with("data"),

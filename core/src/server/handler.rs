@@ -293,7 +293,7 @@ fn change_membership(node: Arc<Node>, xid: i32, next: super::reconfig::Servers) 
             };
             return Outcome::one(reply_frame(xid, node.zxid(), code, None));
         }
-        let servers = super::reconfig::render(&next, node.config.client_address());
+        let servers = super::reconfig::render(&next);
         match node.submit(TxnOp::SetConfig { servers }).await {
             Ok(applied) => match applied.await {
                 Ok((zxid, TxnResult::Config { data, stat })) => Outcome::one(reply_frame(

@@ -487,7 +487,7 @@ fn record_first_config(node: &Arc<Node>) {
     if !empty {
         return;
     }
-    let servers = super::reconfig::render(&node.config.servers, node.config.client_address());
+    let servers = super::reconfig::render(&node.config.servers);
     let node = node.clone();
     tokio::spawn(async move {
         if let Err(e) = node.propose(TxnOp::SetConfig { servers }).await {

@@ -7,7 +7,6 @@
 //! then `version=<zxid in hex>`, byte for byte what ZooKeeper 3.5+ shows.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use super::config::{parse_server_spec, ServerSpec};
 use crate::replication::Member;
@@ -16,8 +15,8 @@ use crate::replication::Member;
 pub type Servers = BTreeMap<u64, ServerSpec>;
 
 /// The `server.N=...` lines for `servers`, each ending in a newline.
-pub fn render(servers: &Servers, client_fallback: SocketAddr) -> String {
-    servers.iter().map(|(id, s)| format!("server.{id}={}\n", s.render(client_fallback))).collect()
+pub fn render(servers: &Servers) -> String {
+    servers.iter().map(|(id, s)| format!("server.{id}={}\n", s.render())).collect()
 }
 
 /// Reads `/zookeeper/config` data back: the members and the version (the
@@ -67,8 +66,8 @@ fn parse_server_list(list: &str) -> Result<Servers, String> {
 /// (non-incremental); otherwise `leaving` ids (comma-separated) are removed
 /// from `current` and `joining` entries added or changed (incremental).
 /// Refused like ZooKeeper does it (BadArguments): both forms at once, an
-/// unparsable entry, removing a member that is not there, or a result
-/// without voters.
+/// unparsable entry, a joining entry without its election or client port,
+/// removing a member that is not there, or a result without voters.
 pub fn plan(
     current: &Servers,
     joining: Option<&str>,
@@ -97,7 +96,13 @@ pub fn plan(
                     return Err(format!("server {id} is not a member"));
                 }
             }
-            next.extend(parse_server_list(joining.unwrap_or(""))?);
+            let joining = parse_server_list(joining.unwrap_or(""))?;
+            // As ZooKeeper: a member added incrementally must name all three
+            // ports (a new membership listed whole need not).
+            if let Some((id, _)) = joining.iter().find(|(_, s)| s.election_port.is_none() || s.client.is_none()) {
+                return Err(format!("server.{id}: a joining server names its peer, election and client ports"));
+            }
+            next.extend(joining);
             next
         }
     };
@@ -129,8 +134,10 @@ mod tests {
     fn config_text_round_trips_as_zookeeper_writes_it() {
         let (s, version) = parse_config(THREE.as_bytes()).unwrap();
         assert_eq!(version, Some(0x1_0000_0000));
-        let fallback = "0.0.0.0:2181".parse().unwrap();
-        assert_eq!(format!("{}version=100000000", render(&s, fallback)), THREE);
+        assert_eq!(format!("{}version=100000000", render(&s)), THREE);
+        // Classic lines (no client part) stay without one.
+        let classic = "server.1=127.0.0.1:2881:3881:participant\nserver.2=127.0.0.1:2882:3882:participant\n";
+        assert_eq!(render(&parse_config(classic.as_bytes()).unwrap().0), classic);
         assert_eq!(parse_config(b"").unwrap(), (Servers::new(), None));
         assert!(parse_config(b"server.x=1.2.3.4:1:2\n").is_err());
         assert!(parse_config(b"version=zz").is_err());
@@ -164,6 +171,8 @@ mod tests {
             (Some("server.4=127.0.0.1:1:2"), None, Some("server.4=127.0.0.1:1:2"), "either incremental"),
             (None, None, Some("server.4=127.0.0.1:1:2:observer"), "no participant"),
             (None, None, Some("server.4=127.0.0.1:1:2,server.4=127.0.0.1:3:4"), "twice"),
+            (Some("server.4=127.0.0.1:2884:3884"), None, None, "client ports"),
+            (Some("server.4=127.0.0.1:2884;2184"), None, None, "client ports"),
         ] {
             let err = plan(&cur, joining, leaving, new_members).unwrap_err();
             assert!(err.contains(why), "{joining:?} {leaving:?} {new_members:?}: {err}");
