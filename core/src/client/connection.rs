@@ -140,6 +140,7 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
                 passwd[..n].copy_from_slice(&resp.passwd[..n]);
                 session = Some(Session { id: resp.session_id, passwd, timeout: Duration::from_millis(resp.timeout_ms as u64) });
                 inner.session_id.store(resp.session_id, Ordering::Relaxed);
+                *inner.session_passwd.lock() = passwd;
                 inner.negotiated_timeout_ms.store(resp.timeout_ms as i64, Ordering::Relaxed);
                 let state = if resp.read_only == Some(true) {
                     State::ReadOnly
@@ -217,6 +218,7 @@ fn request_path(req: &Request) -> Option<String> {
 
 fn expire(inner: &Inner) {
     inner.session_id.store(0, Ordering::Relaxed);
+    *inner.session_passwd.lock() = [0; 16];
     inner.watches.lock().end_all(KeeperState::Expired);
     inner.set_state(State::Lost);
 }

@@ -97,6 +97,8 @@ pub(crate) struct Inner {
     watches: Mutex<watch::Registry>,
     last_zxid: AtomicI64,
     session_id: AtomicI64,
+    /// The current session's password (zeros while there is none).
+    session_passwd: Mutex<[u8; 16]>,
     negotiated_timeout_ms: AtomicI64,
     state: Mutex<State>,
     states: broadcast::Sender<State>,
@@ -183,6 +185,7 @@ impl Client {
             watches: Mutex::new(Default::default()),
             last_zxid: AtomicI64::new(0),
             session_id: AtomicI64::new(0),
+            session_passwd: Mutex::new([0; 16]),
             negotiated_timeout_ms: AtomicI64::new(0),
             state: Mutex::new(State::Suspended),
             states,
@@ -208,6 +211,13 @@ impl Client {
     /// The current session id (0 while there is none).
     pub fn session_id(&self) -> i64 {
         self.inner.session_id.load(Ordering::Relaxed)
+    }
+
+    /// The current session's password (zeros while there is none). With
+    /// [`Client::session_id`] it lets another connection take the session
+    /// over, as ZooKeeper's own tests do to expire a session on purpose.
+    pub fn session_password(&self) -> [u8; 16] {
+        *self.inner.session_passwd.lock()
     }
 
     /// The session timeout the server granted.
