@@ -86,6 +86,19 @@ pub enum Role {
     Looking,
 }
 
+impl Role {
+    /// ZooKeeper's name for the role, as `srvr` shows it (`leader`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Standalone => "standalone",
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+            Role::Observer => "observer",
+            Role::Looking => "looking",
+        }
+    }
+}
+
 /// Membership and replication figures, for `srvr`, `mntr` and tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnsembleStats {

@@ -77,6 +77,12 @@ impl Server {
         self.node.local_addr
     }
 
+    /// This node's part in the ensemble: `Standalone`, `Leader`, `Follower`,
+    /// `Observer`, or `Looking` while it knows no leader (and serves no one).
+    pub fn role(&self) -> crate::replication::Role {
+        self.node.replica.role()
+    }
+
     /// Stops accepting, disconnects every client and closes the log cleanly.
     /// Sessions are durable: clients resume them on the next start.
     pub async fn shutdown(self) -> Result<(), ServerError> {
