@@ -89,7 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.close();
     instance.close().await;
     if let Some(server) = server {
-        server.stop().await?;
+        server.close().await?;
     }
     Ok(())
 }

@@ -12,13 +12,15 @@
 //! - [`tree`]: the data tree — znodes, Stat, paths, ACLs.
 //! - [`watch`]: the watch registry and notification fan-out.
 //! - [`recipes`]: locks, elections, barriers, queues, counters, caches, groups, discovery.
-//! - [`EmbeddedServer`]: an in-process server for tests and embedding.
+//! - [`embedded`]: the embedding and testing kit — [`EmbeddedServer`], `TestCluster`, faults.
+//! - [`runtime`]: the process's one tokio runtime and the blocking bridge bindings use.
 
 pub mod client;
-mod embedded;
+pub mod embedded;
 pub mod proto;
 pub mod recipes;
 pub mod replication;
+pub mod runtime;
 pub mod server;
 pub mod storage;
 pub mod tree;
