@@ -25,5 +25,6 @@ pub mod locking_queue;
 pub mod node_cache;
 pub mod queue;
 pub mod tree_cache;
+pub mod watchers;
 pub mod discovery;
 pub mod partitioner;
