@@ -62,6 +62,9 @@ setup_system() {
     dpkg -s "${APT_PACKAGES[@]}" >/dev/null 2>&1 || missing+=("${APT_PACKAGES[@]}")
     command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
     command -v gcc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    command -v c++ >/dev/null 2>&1 || missing+=(g++)
+    command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
+    command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     command -v node >/dev/null 2>&1 || missing+=(nodejs)
     command -v npm >/dev/null 2>&1 || missing+=(npm)
     python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
@@ -173,6 +176,11 @@ run_pytest "interop: C client" "$LOG_DIR/c-client.log" tests/interop/test_c_clie
 run_pytest "interop: node client" "$LOG_DIR/node-client.log" tests/interop/test_node_client.py
 run_pytest "differential + golden replay" "$LOG_DIR/differential.log" tests/differential
 run_pytest "crash (kill -9 cycles)" "$LOG_DIR/crash.log" tests/crash -s
+
+section "C binding: bindings-c/tests/run.sh"
+run_logged cbinding "$LOG_DIR/c-binding.log" bash bindings-c/tests/run.sh
+rc=$?
+record "C binding" "$rc" "$(grep -E '^corral-c: ' "$LOG_DIR/c-binding.log" | tail -n 1)"
 
 section "python binding: maturin develop"
 run_logged maturin "$LOG_DIR/maturin.log" env VIRTUAL_ENV="$PYVENV" "$PYVENV/bin/maturin" develop -q -m bindings-python/Cargo.toml

@@ -28,14 +28,16 @@ impl ConnectString {
             .map(str::trim)
             .filter(|h| !h.is_empty())
             .map(|h| {
-                let has_port = if h.starts_with('[') { h.contains("]:") } else { h.contains(':') };
-                if has_port {
-                    h.to_string()
-                } else {
-                    format!("{h}:2181")
+                let port = if h.starts_with('[') { h.split_once("]:").map(|(_, p)| p) } else { h.rsplit_once(':').map(|(_, p)| p) };
+                match port {
+                    None => Ok(format!("{h}:2181")),
+                    // A port that is not a port is refused here, not found
+                    // unreachable at every connect attempt.
+                    Some(p) if p.parse::<u16>().is_ok_and(|p| p > 0) => Ok(h.to_string()),
+                    Some(_) => Err(Error::at(Code::BadArguments, h)),
                 }
             })
-            .collect();
+            .collect::<Result<_>>()?;
         if hosts.is_empty() {
             return Err(Error::new(Code::BadArguments));
         }
@@ -125,5 +127,8 @@ mod tests {
         assert!(ConnectString::parse("").is_err());
         assert!(ConnectString::parse("h:1/app/").is_err());
         assert_eq!(ConnectString::parse("[::1]:2182").unwrap().hosts, vec!["[::1]:2182"]);
+        for bad in ["h:notaport", "h:0", "h:65536", "[::1]:x", "a:1,b:"] {
+            assert_eq!(ConnectString::parse(bad).unwrap_err().code, Code::BadArguments, "{bad}");
+        }
     }
 }

@@ -1,0 +1,20 @@
+//! The C ABI of corral (`libcorral`, `corral.h`): the client with a
+//! blocking call for every operation, an embedded server, result codes
+//! equal to the ZooKeeper C client's. It translates; every decision is in
+//! the `corral` crate.
+//!
+//! Conventions (rustls-ffi's): opaque handles made by `_new`/`_start`/
+//! `_connect` and freed once by `_free` (NULL is a no-op); every fallible
+//! function returns a [`result::corral_result`]; the handle first, inputs
+//! next, outputs last, outputs written only on success; a length beside
+//! every buffer; every pointer checked for NULL; no panic crosses the
+//! boundary.
+//!
+//! May use: `corral`'s public API only.
+
+
+pub mod client;
+mod ffi;
+pub mod result;
+pub mod server;
+pub mod strings;
