@@ -224,7 +224,7 @@ impl State {
 
     /// Writes the whole state as a snapshot image.
     pub fn write_snapshot(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        bincode::serialize_into(w, self).map_err(|e| std::io::Error::new(std::io::ErrorKind::Other, e))
+        bincode::serialize_into(w, self).map_err(std::io::Error::other)
     }
 
     /// Reads a snapshot image written by [`State::write_snapshot`].

@@ -35,6 +35,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::storage::StorageError;
 pub use replica::{Applied, EnsembleOptions, EnsembleStats, Member, Replica, Role};
 
+/// A state captured for a snapshot, serialized when run (off the apply path).
+pub type SnapshotJob = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + Send>;
+
 /// What the replicated log drives. Implemented by the server over the data
 /// tree, sessions and watches; tests use small machines of their own.
 pub trait StateMachine: Send + Sync + 'static {
@@ -55,7 +58,7 @@ pub trait StateMachine: Send + Sync + 'static {
 
     /// Captures the current state cheaply (no long pause for writers) and
     /// returns a job that serializes it; the job runs off the apply path.
-    fn capture(&self) -> Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + Send>;
+    fn capture(&self) -> SnapshotJob;
 
     /// Replaces the whole state with a snapshot written by a `capture` job
     /// taken at log index `index`.

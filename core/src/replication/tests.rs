@@ -54,7 +54,7 @@ impl StateMachine for Counters {
         self.last
     }
 
-    fn capture(&self) -> Box<dyn FnOnce(&mut dyn Write) -> io::Result<()> + Send> {
+    fn capture(&self) -> crate::replication::SnapshotJob {
         let state = (self.last, self.values.clone());
         Box::new(move |w: &mut dyn Write| bincode::serialize_into(w, &state).map_err(io::Error::other))
     }

@@ -122,7 +122,7 @@ impl StateMachine for ServerSm {
         self.last_applied
     }
 
-    fn capture(&self) -> Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + Send> {
+    fn capture(&self) -> crate::replication::SnapshotJob {
         let state = self.state.clone();
         Box::new(move |w: &mut dyn Write| state.write_snapshot(w))
     }
