@@ -32,6 +32,8 @@ fn _corral(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aio::WatchStream>()?;
     m.add_class::<aio::StateStream>()?;
     m.add_class::<embedded::EmbeddedServer>()?;
+    m.add_class::<embedded::TestCluster>()?;
+    m.add_class::<embedded::FaultRelay>()?;
     recipes::register(m)?;
     m.add_function(wrap_pyfunction!(digest_id, m)?)?;
     // Core's permission bits and well-known ACLs, so Python never restates them.

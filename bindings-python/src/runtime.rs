@@ -1,38 +1,22 @@
-//! The process's one tokio runtime, created on first use and shared by every
-//! client, server and asyncio future of this module; and the two ways Python
-//! waits on it: blocking without the GIL, or as an asyncio awaitable.
+//! The two ways Python waits on core's one runtime (`corral::runtime`):
+//! blocking without the GIL (core's blocking bridge, checking for Ctrl-C),
+//! or as an asyncio awaitable.
 
 use std::future::Future;
-use std::sync::{Once, OnceLock};
-use std::time::Duration;
+use std::sync::Once;
 
+use corral::runtime::BlockError;
+use pyo3::exceptions::{PyRuntimeError, PyTimeoutError};
 use pyo3::prelude::*;
 use tokio::runtime::Runtime;
 
 use crate::error;
 
-/// Worker threads at most: a client library should not take a core per CPU.
-const WORKER_THREADS_MAX: usize = 4;
-
-/// How often a blocked call looks for Ctrl-C (the main thread's signals).
-const SIGNAL_CHECK_INTERVAL: Duration = Duration::from_millis(100);
-
-static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 static ASYNCIO_BRIDGE: Once = Once::new();
 
-/// The shared runtime.
+/// The shared runtime (core's), also handed to asyncio's bridge.
 pub fn get() -> &'static Runtime {
-    let rt = RUNTIME.get_or_init(|| {
-        let workers = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .clamp(1, WORKER_THREADS_MAX);
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .thread_name("corral-runtime")
-            .enable_all()
-            .build()
-            .expect("cannot start the tokio runtime")
-    });
+    let rt = corral::runtime::get();
     ASYNCIO_BRIDGE.call_once(|| {
         // Only fails when already set, which the Once rules out.
         let _ = pyo3_async_runtimes::tokio::init_with_runtime(rt);
@@ -48,17 +32,13 @@ where
     T: Send,
     E: Send + Into<WaitError>,
 {
-    let rt = get();
-    // Entered before `fut` exists, so that a future dropped half-way (Ctrl-C)
-    // can spawn its cleanup (a contender's node, a lease) as it goes.
-    let _entered = rt.enter();
-    let mut fut = std::pin::pin!(fut);
-    loop {
-        let step = py.detach(|| rt.block_on(async { tokio::time::timeout(SIGNAL_CHECK_INTERVAL, &mut fut).await }));
-        match step {
-            Ok(result) => return result.map_err(|e| e.into().into_py()),
-            Err(_) => py.check_signals()?,
-        }
+    get();
+    let waited = py.detach(|| corral::runtime::block_on_with(fut, None, || Python::attach(|py| py.check_signals())));
+    match waited {
+        Ok(result) => result.map_err(|e| e.into().into_py()),
+        Err(BlockError::Cancelled(e)) => Err(e),
+        Err(e @ BlockError::TimedOut(_)) => Err(PyTimeoutError::new_err(e.to_string())),
+        Err(e @ BlockError::InsideRuntime) => Err(PyRuntimeError::new_err(e.to_string())),
     }
 }
 
@@ -98,6 +78,8 @@ pub enum WaitError {
     Client(corral::client::Error),
     /// A server could not start or stop.
     Server(corral::server::ServerError),
+    /// The embedding and testing kit refused or failed.
+    Embed(corral::embedded::EmbedError),
     /// Anything already a Python exception.
     Py(PyErr),
 }
@@ -107,6 +89,7 @@ impl WaitError {
         match self {
             WaitError::Client(e) => error::to_py(e),
             WaitError::Server(e) => error::server(e),
+            WaitError::Embed(e) => crate::embedded::to_py(e),
             WaitError::Py(e) => e,
         }
     }
@@ -121,6 +104,12 @@ impl From<corral::client::Error> for WaitError {
 impl From<corral::server::ServerError> for WaitError {
     fn from(e: corral::server::ServerError) -> Self {
         WaitError::Server(e)
+    }
+}
+
+impl From<corral::embedded::EmbedError> for WaitError {
+    fn from(e: corral::embedded::EmbedError) -> Self {
+        WaitError::Embed(e)
     }
 }
 
