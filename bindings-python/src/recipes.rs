@@ -17,6 +17,7 @@ mod party;
 mod queue;
 mod semaphore;
 mod tree_cache;
+mod watchers;
 
 use std::future::Future;
 use std::ops::Deref;
@@ -186,5 +187,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<discovery::ServiceDiscovery>()?;
     m.add_class::<discovery::ServiceCache>()?;
     m.add_class::<partitioner::SetPartitioner>()?;
+    m.add_class::<watchers::DataWatch>()?;
+    m.add_class::<watchers::ChildrenWatch>()?;
     Ok(())
 }

@@ -451,6 +451,35 @@ class TreeCache:
     def get_data(self, path: str) -> Optional[NodeTuple]: ...
     def get_children(self, path: str) -> Optional[List[str]]: ...
 
+class DataWatch:
+    """kazoo's DataWatch: ``func(data, stat, event)`` now and after every change; False stops it."""
+
+    def __init__(
+        self,
+        client: AnyClient,
+        path: str,
+        func: Callable[[Optional[bytes], Optional[StatTuple], Optional[EventTuple]], Any],
+    ) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def stopped(self) -> bool: ...
+
+class ChildrenWatch:
+    """kazoo's ChildrenWatch: ``func(children, event)`` now and after every change; False stops it."""
+
+    def __init__(
+        self,
+        client: AnyClient,
+        path: str,
+        func: Callable[[List[str], Optional[EventTuple]], Any],
+        allow_session_lost: bool = True,
+    ) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    @property
+    def stopped(self) -> bool: ...
+
 class ServiceDiscovery:
     """Curator's ServiceDiscovery."""
 

@@ -22,7 +22,6 @@ from typing import (
     List,
     Optional,
     Sequence,
-    Set,
     Tuple,
     Union,
 )
@@ -31,7 +30,6 @@ from corral import _corral, recipes
 from corral.exceptions import (
     ConnectionLoss,
     NoNodeError,
-    SessionExpiredError,
     ZookeeperStoppedError,
 )
 from corral.security import ACL, Id
@@ -128,7 +126,6 @@ class _Dispatcher:
 
     def __init__(self, native: _corral.Client, client: "Client") -> None:
         self.native = native
-        self.client_ref = weakref.ref(client)
         self.listeners: List[ListenerFunc] = client._listeners
         self.stopping = False
         self.thread = threading.Thread(target=self.run, name="corral-dispatch", daemon=True)
@@ -152,9 +149,6 @@ class _Dispatcher:
                 log.exception("corral: a watch callback or listener raised")
 
     def on_state(self, state: State) -> None:
-        client = self.client_ref()
-        if client is not None and state in _CONNECTED_STATES:
-            client._rearm_watchers()
         for listener in list(self.listeners):
             try:
                 if listener(state) is True:
@@ -213,7 +207,6 @@ class Client:
         self._native: Optional[_corral.Client] = None
         self._dispatcher: Optional[_Dispatcher] = None
         self._listeners: List[ListenerFunc] = []
-        self._watchers: Set[_RearmingWatch] = set()
         self._lock = threading.Lock()
 
     # ---- lifecycle ---------------------------------------------------------------
@@ -544,10 +537,6 @@ class Client:
             self, path, set, partition_func, identifier, time_boundary, max_reaction_time, state_change_event
         )
 
-    def _rearm_watchers(self) -> None:
-        for w in list(self._watchers):
-            w._rearm_if_needed()
-
     # ---- transactions and batch reads ---------------------------------------------
 
     def transaction(self) -> "TransactionRequest":
@@ -676,66 +665,25 @@ class TransactionRequest:
             self.commit()
 
 
-class _RearmingWatch:
-    """A one-shot watch kept armed across changes, reconnects and session loss."""
-
-    def __init__(self, client: Client, path: str, func: Optional[Callable[..., Any]]) -> None:
-        self._client = client
-        self._path = path
-        self._func: Optional[Callable[..., Any]] = None
-        self._stopped = False
-        self._pending = False
-        self._send_event = False
-        if func is not None:
-            self(func)
-
-    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        self._func = func
-        self._send_event = self._wants_event(func)
-        self._client._watchers.add(self)
-        self._fetch(None)
-        return func
-
-    def _wants_event(self, func: Callable[..., Any]) -> bool:
-        raise NotImplementedError
-
-    def _fetch(self, event: Optional[WatchedEvent]) -> None:
-        raise NotImplementedError
-
-    def _on_event(self, event: WatchedEvent) -> None:
-        if self._stopped:
-            return
-        if event.type == EventType.NONE:
-            if event.state == KeeperState.CLOSED:
-                self._stop()
-                return
-            # Expired: the watch is gone; arm again on the new session.
-            self._pending = True
-            if self._client.connected:
-                self._rearm_if_needed()
-            return
-        self._fetch(event)
-
-    def _rearm_if_needed(self) -> None:
-        if self._pending and not self._stopped:
-            self._pending = False
-            self._fetch(None)
-
-    def _failed(self) -> None:
-        # Disconnected or expired: arm again when the client is connected.
-        self._pending = True
-
-    def _call(self, *args: Any) -> None:
-        assert self._func is not None
-        if self._func(*args) is False:
-            self._stop()
-
-    def _stop(self) -> None:
-        self._stopped = True
-        self._client._watchers.discard(self)
+def _takes_event(func: Callable[..., Any]) -> bool:
+    """Whether a DataWatch function takes the event too (kazoo looks at its arity)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in params)
 
 
-class DataWatch(_RearmingWatch):
+def _opt_stat(raw: Optional[tuple]) -> Optional[ZnodeStat]:
+    return ZnodeStat(*raw) if raw is not None else None
+
+
+def _opt_event(raw: Optional[Tuple[str, str, str, int]]) -> Optional[WatchedEvent]:
+    return _event(raw) if raw is not None else None
+
+
+class DataWatch:
     """Calls ``func(data, stat)`` now and after every change of the node (kazoo's DataWatch).
 
     ``data`` and ``stat`` are None while the node does not exist. A function
@@ -746,72 +694,75 @@ class DataWatch(_RearmingWatch):
         @zk.DataWatch("/config")
         def changed(data, stat):
             ...
+
+    The watch is core's (``corral::recipes::watchers``); the function runs
+    on a thread of corral's runtime, one call at a time.
     """
 
     def __init__(self, client: Client, path: str, func: Optional[Callable[..., Any]] = None) -> None:
-        super().__init__(client, path, func)
+        self._client = client
+        self._path = path
+        self._func: Optional[Callable[..., Any]] = None
+        self._native: Optional[_corral.DataWatch] = None
+        if func is not None:
+            self(func)
 
-    def _wants_event(self, func: Callable[..., Any]) -> bool:
-        try:
-            params = inspect.signature(func).parameters.values()
-        except (TypeError, ValueError):
-            return False
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        return len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in params)
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if _takes_event(func):
 
-    def _fetch(self, event: Optional[WatchedEvent]) -> None:
-        if self._stopped:
-            return
-        c = self._client
-        try:
-            try:
-                data, stat = c.get(self._path, watch=self._on_event)
-            except NoNodeError:
-                stat = c.exists(self._path, watch=self._on_event)
-                if stat is None:
-                    data = None
-                else:
-                    # Created in between: the exists watch already covers the next change.
-                    data, stat = c.get(self._path)
-        except (ConnectionLoss, SessionExpiredError, ZookeeperStoppedError):
-            self._failed()
-            return
-        if self._send_event:
-            self._call(data, stat, event)
+            def call(data: Optional[bytes], stat: Optional[tuple], event: Optional[tuple]) -> Any:
+                return func(data, _opt_stat(stat), _opt_event(event))
+
         else:
-            self._call(data, stat)
+
+            def call(data: Optional[bytes], stat: Optional[tuple], event: Optional[tuple]) -> Any:
+                return func(data, _opt_stat(stat))
+
+        self._func = func
+        self._native = _corral.DataWatch(self._client._c, self._path, call)
+        self._native.start()
+        return func
 
 
-class ChildrenWatch(_RearmingWatch):
+class ChildrenWatch:
     """Calls ``func(children)`` now and after every child change (kazoo's ChildrenWatch).
 
     With ``send_event=True`` it is ``func(children, event)``. Returning False
-    stops the watch, as does the node's deletion. The watch survives
-    reconnects and session expiry.
+    stops the watch, as does the node's deletion (a missing node: no call).
+    The watch survives reconnects, and session expiry unless
+    ``allow_session_lost`` is False.
     """
 
     def __init__(
-        self, client: Client, path: str, func: Optional[Callable[..., Any]] = None, send_event: bool = False
+        self,
+        client: Client,
+        path: str,
+        func: Optional[Callable[..., Any]] = None,
+        send_event: bool = False,
+        *,
+        allow_session_lost: bool = True,
     ) -> None:
-        self._send_event_flag = send_event
-        super().__init__(client, path, func)
+        self._client = client
+        self._path = path
+        self._send_event = send_event
+        self._allow_session_lost = allow_session_lost
+        self._func: Optional[Callable[..., Any]] = None
+        self._native: Optional[_corral.ChildrenWatch] = None
+        if func is not None:
+            self(func)
 
-    def _wants_event(self, func: Callable[..., Any]) -> bool:
-        return self._send_event_flag
-
-    def _fetch(self, event: Optional[WatchedEvent]) -> None:
-        if self._stopped:
-            return
-        try:
-            children = self._client.get_children(self._path, watch=self._on_event)
-        except NoNodeError:
-            self._stop()
-            return
-        except (ConnectionLoss, SessionExpiredError, ZookeeperStoppedError):
-            self._failed()
-            return
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
         if self._send_event:
-            self._call(children, event)
-        else:
-            self._call(children)
 
+            def call(children: List[str], event: Optional[tuple]) -> Any:
+                return func(children, _opt_event(event))
+
+        else:
+
+            def call(children: List[str], event: Optional[tuple]) -> Any:
+                return func(children)
+
+        self._func = func
+        self._native = _corral.ChildrenWatch(self._client._c, self._path, call, self._allow_session_lost)
+        self._native.start()
+        return func
