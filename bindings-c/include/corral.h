@@ -68,9 +68,166 @@
 #define CORRAL_ANY_VERSION -1
 
 /**
+ * Callbacks waiting to run at most; a producer waits (asynchronously)
+ * while the queue is full, so a slow callback slows event delivery
+ * rather than growing memory.
+ */
+#define DISPATCH_QUEUE_MAX 4096
+
+/**
+ * Member mode: not running.
+ */
+#define CORRAL_MODE_DOWN -1
+
+/**
+ * Member mode: running, but knows no leader (serves no client).
+ */
+#define CORRAL_MODE_LOOKING 0
+
+/**
+ * Member mode: the leader.
+ */
+#define CORRAL_MODE_LEADER 1
+
+/**
+ * Member mode: a following voter.
+ */
+#define CORRAL_MODE_FOLLOWER 2
+
+/**
+ * Member mode: an observer.
+ */
+#define CORRAL_MODE_OBSERVER 3
+
+/**
+ * Member mode: a standalone server.
+ */
+#define CORRAL_MODE_STANDALONE 4
+
+/**
+ * The session timeout `corral_client_options_new` starts with.
+ */
+#define CORRAL_SESSION_TIMEOUT_DEFAULT_MS 10000
+
+/**
+ * Wait forever (`corral_lock_acquire`, `corral_latch_await`).
+ */
+#define CORRAL_WAIT_FOREVER -1
+
+/**
+ * Event type: a session event, not a node's (`ZOO_SESSION_EVENT` is -1 too).
+ */
+#define CORRAL_EVENT_NONE -1
+
+/**
+ * Event type: the node was created.
+ */
+#define CORRAL_EVENT_CREATED 1
+
+/**
+ * Event type: the node was deleted.
+ */
+#define CORRAL_EVENT_DELETED 2
+
+/**
+ * Event type: the node's data changed.
+ */
+#define CORRAL_EVENT_DATA_CHANGED 3
+
+/**
+ * Event type: the node's children changed.
+ */
+#define CORRAL_EVENT_CHILDREN_CHANGED 4
+
+/**
+ * Event type: a data watch was removed.
+ */
+#define CORRAL_EVENT_DATA_WATCH_REMOVED 5
+
+/**
+ * Event type: a child watch was removed.
+ */
+#define CORRAL_EVENT_CHILD_WATCH_REMOVED 6
+
+/**
+ * Event type: a persistent watch was removed.
+ */
+#define CORRAL_EVENT_PERSISTENT_WATCH_REMOVED 7
+
+/**
+ * Event state: a node event of a connected session (`ZOO_CONNECTED_STATE`).
+ */
+#define CORRAL_EVENT_STATE_CONNECTED 3
+
+/**
+ * Event state: the session expired; the watch ends without a node event.
+ */
+#define CORRAL_EVENT_STATE_EXPIRED -112
+
+/**
+ * Event state: the client was closed; the watch ends without a node event.
+ */
+#define CORRAL_EVENT_STATE_CLOSED 7
+
+/**
+ * Client state: the first session is established.
+ */
+#define CORRAL_STATE_CONNECTED 0
+
+/**
+ * Client state: disconnected; the session may still be alive.
+ */
+#define CORRAL_STATE_SUSPENDED 1
+
+/**
+ * Client state: connected again.
+ */
+#define CORRAL_STATE_RECONNECTED 2
+
+/**
+ * Client state: connected to a read-only server.
+ */
+#define CORRAL_STATE_READ_ONLY 3
+
+/**
+ * Client state: the session expired (its ephemerals and watches are gone).
+ */
+#define CORRAL_STATE_LOST 4
+
+/**
+ * Client state: the client was closed; no callback follows.
+ */
+#define CORRAL_STATE_CLOSED 5
+
+/**
  * A client session.
  */
 typedef struct corral_client corral_client;
+
+/**
+ * Settings for `corral_client_connect_with`.
+ */
+typedef struct corral_client_options corral_client_options;
+
+/**
+ * A replicated ensemble in this process, for tests.
+ */
+typedef struct corral_cluster corral_cluster;
+
+/**
+ * A loopback relay in front of a server, for breaking connections on purpose.
+ */
+typedef struct corral_fault_relay corral_fault_relay;
+
+/**
+ * A leader latch: of all participants on a path, one leads at a time.
+ */
+typedef struct corral_latch corral_latch;
+
+/**
+ * A distributed, re-entrant mutex at a path.
+ */
+typedef struct corral_lock corral_lock;
 
 /**
  * A running (or stopped) embedded server.
@@ -89,6 +246,11 @@ typedef struct corral_server_options corral_server_options;
  * An immutable list of NUL-terminated strings.
  */
 typedef struct corral_strings corral_strings;
+
+/**
+ * A persistent or recursive watch; freed with `corral_watch_free`.
+ */
+typedef struct corral_watch corral_watch;
 
 /**
  * The outcome of a call: `CORRAL_OK` (0) or an error code.
@@ -144,6 +306,39 @@ typedef struct corral_stat {
    */
   int64_t pzxid;
 } corral_stat;
+
+/**
+ * A state callback: runs on the dispatch thread with a `CORRAL_STATE_*`.
+ */
+typedef void (*corral_state_fn)(int32_t state, void *userdata);
+
+/**
+ * What a watch reports. `path` is valid during the callback only.
+ */
+typedef struct corral_watched_event {
+  /**
+   * `CORRAL_EVENT_*`.
+   */
+  int32_t type;
+  /**
+   * `CORRAL_EVENT_STATE_*`.
+   */
+  int32_t state;
+  /**
+   * The node's path, relative to the client's chroot ("" for session events).
+   */
+  const char *path;
+  /**
+   * zxid of the change (-1 when the server does not say, as ZooKeeper 3.8).
+   */
+  int64_t zxid;
+} corral_watched_event;
+
+/**
+ * A watch callback: runs on the dispatch thread; `event` and its `path`
+ * are valid during the call only.
+ */
+typedef void (*corral_watch_fn)(const struct corral_watched_event *event, void *userdata);
 
 /**
  * Success.
@@ -354,6 +549,11 @@ typedef struct corral_stat {
  */
 #define CORRAL_PANIC -1008
 
+/**
+ * corral: a recipe was asked to give up what it does not hold (a lock not held).
+ */
+#define CORRAL_NOT_HELD -1009
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -546,6 +746,414 @@ corral_result corral_client_sync(const struct corral_client *zk, const char *pat
  * `auth` has `auth_len` readable bytes.
  */
 corral_result corral_client_add_auth(const struct corral_client *zk, const char *scheme, const uint8_t *auth, size_t auth_len);
+
+/**
+ * Starts `voters` voting members and `observers` observers on loopback
+ * (short ticks, temporary data directories) and waits until they serve with
+ * one leader. Members are numbered from 0, voters first.
+ *
+ * ```c
+ * corral_cluster *c = NULL;
+ * corral_cluster_start(3, 0, &c);
+ * size_t leader = 0;
+ * corral_cluster_leader(c, 10000, &leader);
+ * corral_cluster_kill(c, leader);       // the others elect a new leader
+ * corral_cluster_restart(c, leader);    // it catches up
+ * corral_cluster_free(c);
+ * ```
+ */
+corral_result corral_cluster_start(uint32_t voters, uint32_t observers, struct corral_cluster **out);
+
+/**
+ * The connect string naming every member; valid until `corral_cluster_free`.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live.
+ */
+const char *corral_cluster_connect_string(const struct corral_cluster *cluster);
+
+/**
+ * How many members the cluster has (0 for NULL).
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live.
+ */
+size_t corral_cluster_size(const struct corral_cluster *cluster);
+
+/**
+ * The client port of member `index`.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live; `out` is writable.
+ */
+corral_result corral_cluster_port(const struct corral_cluster *cluster, size_t index, uint16_t *out);
+
+/**
+ * Waits up to `timeout_ms` for the one leader and gives its index.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live; `out` is writable.
+ */
+corral_result corral_cluster_leader(const struct corral_cluster *cluster, uint32_t timeout_ms, size_t *out);
+
+/**
+ * Member `index`'s mode now (`CORRAL_MODE_*`).
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live; `out` is writable.
+ */
+corral_result corral_cluster_mode(const struct corral_cluster *cluster, size_t index, int32_t *out);
+
+/**
+ * Stops member `index` abruptly for its peers (as a process exit is); its
+ * data stays for `corral_cluster_restart`.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live.
+ */
+corral_result corral_cluster_kill(const struct corral_cluster *cluster, size_t index);
+
+/**
+ * Starts member `index` again on its port and data and waits until it serves.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live.
+ */
+corral_result corral_cluster_restart(const struct corral_cluster *cluster, size_t index);
+
+/**
+ * Waits up to `timeout_ms` until every running member serves with one leader.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or live.
+ */
+corral_result corral_cluster_wait_serving(const struct corral_cluster *cluster, uint32_t timeout_ms);
+
+/**
+ * Stops every member, removes their data and frees the handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `cluster` is NULL or a handle not yet freed, used by no other thread now.
+ */
+void corral_cluster_free(struct corral_cluster *cluster);
+
+/**
+ * Starts a relay on an ephemeral loopback port in front of `upstream`
+ * (`host:port`, or a connect string: its first host). Clients that connect
+ * to `corral_fault_relay_connect_string` reach the server through it.
+ *
+ * # Safety
+ *
+ * `upstream` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_fault_relay_start(const char *upstream, struct corral_fault_relay **out);
+
+/**
+ * The connect string of the relay; valid until `corral_fault_relay_free`.
+ *
+ * # Safety
+ *
+ * `relay` is NULL or live.
+ */
+const char *corral_fault_relay_connect_string(const struct corral_fault_relay *relay);
+
+/**
+ * Closes every relayed connection now: clients see a disconnect, then
+ * reconnect and keep their sessions.
+ *
+ * # Safety
+ *
+ * `relay` is NULL or live.
+ */
+corral_result corral_fault_relay_drop(const struct corral_fault_relay *relay);
+
+/**
+ * Drops every connection and refuses new ones until `corral_fault_relay_unblock`.
+ *
+ * # Safety
+ *
+ * `relay` is NULL or live.
+ */
+corral_result corral_fault_relay_block(const struct corral_fault_relay *relay);
+
+/**
+ * Lets clients connect through the relay again.
+ *
+ * # Safety
+ *
+ * `relay` is NULL or live.
+ */
+corral_result corral_fault_relay_unblock(const struct corral_fault_relay *relay);
+
+/**
+ * Ends session `session_id` on the server (it must have connected through
+ * this relay): its ephemerals go, its clients see it expire.
+ *
+ * # Safety
+ *
+ * `relay` is NULL or live.
+ */
+corral_result corral_fault_relay_expire(const struct corral_fault_relay *relay, int64_t session_id);
+
+/**
+ * Stops the relay and frees it; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `relay` is NULL or a handle not yet freed.
+ */
+void corral_fault_relay_free(struct corral_fault_relay *relay);
+
+/**
+ * Expires `zk`'s session on `server` (a connect string of its ensemble, or
+ * of a relay in front of it) and waits up to `timeout_ms` until the client
+ * has a new session (it sees `CORRAL_STATE_LOST`, then
+ * `CORRAL_STATE_RECONNECTED`). Works against corral and Apache ZooKeeper.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `server` is a NUL-terminated string.
+ */
+corral_result corral_client_expire_session(const struct corral_client *zk, const char *server, uint32_t timeout_ms);
+
+/**
+ * Makes client options with the defaults (10 s session timeout, no
+ * credentials, a new session). Free them with `corral_client_options_free`.
+ *
+ * ```c
+ * corral_client_options *o = NULL;
+ * corral_client_options_new(&o);
+ * corral_client_options_session_timeout(o, 30000);
+ * corral_client_options_auth(o, "digest", (const uint8_t *)"app:secret", 10);
+ * corral_client *zk = NULL;
+ * corral_result rc = corral_client_connect_with("10.0.0.1:2181,10.0.0.2:2181/app", o, &zk);
+ * corral_client_options_free(o);
+ * ```
+ */
+corral_result corral_client_options_new(struct corral_client_options **out);
+
+/**
+ * Frees client options; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `opts` is NULL or options not yet freed.
+ */
+void corral_client_options_free(struct corral_client_options *opts);
+
+/**
+ * The session timeout to ask for, in milliseconds (the server clamps it).
+ *
+ * # Safety
+ *
+ * `opts` is NULL or live.
+ */
+corral_result corral_client_options_session_timeout(struct corral_client_options *opts, uint32_t ms);
+
+/**
+ * How long the first connection may take, in milliseconds (default: the
+ * session timeout).
+ *
+ * # Safety
+ *
+ * `opts` is NULL or live.
+ */
+corral_result corral_client_options_connection_timeout(struct corral_client_options *opts, uint32_t ms);
+
+/**
+ * Credentials sent on every connection (`"digest"`, `"user:password"`).
+ *
+ * # Safety
+ *
+ * `opts` is NULL or live; `scheme` is a NUL-terminated string; `auth` has `auth_len` readable bytes.
+ */
+corral_result corral_client_options_auth(struct corral_client_options *opts, const char *scheme, const uint8_t *auth, size_t auth_len);
+
+/**
+ * Resumes this session (id and 16-byte password from
+ * `corral_client_session_id` / `corral_client_session_password`, possibly
+ * of another process) instead of starting a new one. If it has expired,
+ * `corral_client_connect_with` returns `CORRAL_SESSION_EXPIRED`.
+ *
+ * # Safety
+ *
+ * `opts` is NULL or live; `password` has `password_len` readable bytes.
+ */
+corral_result corral_client_options_session(struct corral_client_options *opts, int64_t session_id, const uint8_t *password, size_t password_len);
+
+/**
+ * Whether read-only servers are acceptable (ZooKeeper's `canBeReadOnly`).
+ *
+ * # Safety
+ *
+ * `opts` is NULL or live.
+ */
+corral_result corral_client_options_read_only(struct corral_client_options *opts, bool allow);
+
+/**
+ * A callback for the client's state: called on the dispatch thread with
+ * the state right after connecting (`CORRAL_STATE_CONNECTED`), then with
+ * every change, the last being `CORRAL_STATE_CLOSED`; `userdata` must stay
+ * valid until then.
+ *
+ * # Safety
+ *
+ * `opts` is NULL or live.
+ */
+corral_result corral_client_options_state_callback(struct corral_client_options *opts, corral_state_fn callback, void *userdata);
+
+/**
+ * Connects with `opts` (NULL: the defaults), blocking until the session is
+ * established or the attempt fails. The options are not consumed.
+ *
+ * # Safety
+ *
+ * `connect_string` is a NUL-terminated string; `opts` is NULL or live; `out` is writable.
+ */
+corral_result corral_client_connect_with(const char *connect_string, const struct corral_client_options *opts, struct corral_client **out);
+
+/**
+ * A lock at `path` for this client. With `kazoo_identifier` NULL its
+ * nodes follow Curator's `InterProcessMutex` (`_c_<uuid>-lock-<seq>`), so
+ * it excludes Curator processes on the same path; otherwise kazoo's `Lock`
+ * (`<uuid>__lock__<seq>` holding the identifier), to share a path with
+ * kazoo processes. Each contender node is ephemeral and sequential; the
+ * lowest holds the lock, the others wait in line.
+ *
+ * ```c
+ * corral_lock *lock = NULL;
+ * corral_lock_new(zk, "/locks/report", NULL, &lock);
+ * if (corral_lock_acquire(lock, 5000) == CORRAL_OK) {
+ *     int64_t token = 0;
+ *     corral_lock_fencing_token(lock, &token);  // send it with every write to the guarded resource
+ *     corral_lock_release(lock);
+ * }
+ * corral_lock_free(lock);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `kazoo_identifier`
+ * is NULL or one; `out` is writable.
+ */
+corral_result corral_lock_new(const struct corral_client *zk, const char *path, const char *kazoo_identifier, struct corral_lock **out);
+
+/**
+ * Waits up to `timeout_ms` (0: only try; `CORRAL_WAIT_FOREVER`) for the
+ * lock: `CORRAL_OK` once held (acquiring a held lock again nests), or
+ * `CORRAL_TIMEOUT` (this contender's node is removed).
+ *
+ * # Safety
+ *
+ * `lock` is NULL or live.
+ */
+corral_result corral_lock_acquire(const struct corral_lock *lock, int64_t timeout_ms);
+
+/**
+ * Releases one hold; the last release deletes the node and lets the next
+ * contender in. `CORRAL_NOT_HELD` when not held.
+ *
+ * # Safety
+ *
+ * `lock` is NULL or live.
+ */
+corral_result corral_lock_release(const struct corral_lock *lock);
+
+/**
+ * Whether this handle holds the lock now (false while the connection is
+ * down: ownership is unknown then).
+ *
+ * # Safety
+ *
+ * `lock` is NULL or live.
+ */
+bool corral_lock_is_held(const struct corral_lock *lock);
+
+/**
+ * The fencing token of the current hold: the zxid that created the lock
+ * node, strictly larger for every later holder. `CORRAL_NOT_HELD` when not held.
+ *
+ * # Safety
+ *
+ * `lock` is NULL or live; `out` is writable.
+ */
+corral_result corral_lock_fencing_token(const struct corral_lock *lock, int64_t *out);
+
+/**
+ * Releases the lock if held (its node goes) and frees the handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `lock` is NULL or a handle not yet freed, used by no other thread now.
+ */
+void corral_lock_free(struct corral_lock *lock);
+
+/**
+ * Joins the leader latch at `path` as participant `id` (stored in its
+ * node, as Curator's `LeaderLatch` does) and starts following it.
+ *
+ * ```c
+ * corral_latch *latch = NULL;
+ * corral_latch_start(zk, "/election/scheduler", "host-a", &latch);
+ * if (corral_latch_await(latch, CORRAL_WAIT_FOREVER) == CORRAL_OK) {
+ *     // lead, checking corral_latch_has_leadership(latch) between steps
+ * }
+ * corral_latch_free(latch);   // leaves the latch: the next participant leads
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` and `id` are NUL-terminated strings; `out` is writable.
+ */
+corral_result corral_latch_start(const struct corral_client *zk, const char *path, const char *id, struct corral_latch **out);
+
+/**
+ * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) to lead: `CORRAL_OK`
+ * once leading, `CORRAL_TIMEOUT` otherwise.
+ *
+ * # Safety
+ *
+ * `latch` is NULL or live.
+ */
+corral_result corral_latch_await(const struct corral_latch *latch, int64_t timeout_ms);
+
+/**
+ * Whether this participant leads now (false for NULL).
+ *
+ * # Safety
+ *
+ * `latch` is NULL or live.
+ */
+bool corral_latch_has_leadership(const struct corral_latch *latch);
+
+/**
+ * The id of the participant that leads now, NUL-terminated, into `buf`
+ * (`cap` bytes; `*len` gets its length). `CORRAL_NO_NODE` when no one leads.
+ *
+ * # Safety
+ *
+ * `latch` is NULL or live; `buf` has `cap` writable bytes; `len` is writable.
+ */
+corral_result corral_latch_leader(const struct corral_latch *latch, char *buf, size_t cap, size_t *len);
+
+/**
+ * Leaves the latch (its node goes; the next participant leads) and frees
+ * the handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `latch` is NULL or a handle not yet freed, used by no other thread now.
+ */
+void corral_latch_free(struct corral_latch *latch);
 
 /**
  * The message for `code` as a static NUL-terminated string (never NULL;
@@ -753,6 +1361,88 @@ const char *corral_strings_get(const struct corral_strings *list, size_t index);
  * `list` is NULL or a list not yet freed.
  */
 void corral_strings_free(struct corral_strings *list);
+
+/**
+ * `corral_client_exists` that also sets a watch: `callback` runs once, when
+ * the node is created, deleted or changed (or the session ends). The watch
+ * is set when the call returns `CORRAL_OK` or `CORRAL_NO_NODE`.
+ *
+ * ```c
+ * static void on_event(const corral_watched_event *ev, void *ud) {
+ *     printf("event %d on %s\n", ev->type, ev->path);
+ * }
+ * corral_client_exists_watch(zk, "/config", NULL, on_event, NULL);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `path` is a NUL-terminated string; `stat`
+ * is NULL or writable; `userdata` stays valid until the callback has run.
+ */
+corral_result corral_client_exists_watch(const struct corral_client *zk, const char *path, struct corral_stat *stat, corral_watch_fn callback, void *userdata);
+
+/**
+ * `corral_client_get` that also sets a watch: `callback` runs once, when
+ * the node's data changes or it is deleted (or the session ends). The watch
+ * is set when the call returns `CORRAL_OK` or `CORRAL_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ *
+ * As `corral_client_get`; `userdata` stays valid until the callback has run.
+ */
+corral_result corral_client_get_watch(const struct corral_client *zk, const char *path, uint8_t *buf, size_t cap, size_t *len, struct corral_stat *stat, corral_watch_fn callback, void *userdata);
+
+/**
+ * `corral_client_get_children` that also sets a watch: `callback` runs
+ * once, when a child is added or removed or the node is deleted (or the
+ * session ends). The watch is set when the call returns `CORRAL_OK`.
+ *
+ * # Safety
+ *
+ * As `corral_client_get_children`; `userdata` stays valid until the callback has run.
+ */
+corral_result corral_client_get_children_watch(const struct corral_client *zk, const char *path, struct corral_strings **out, struct corral_stat *stat, corral_watch_fn callback, void *userdata);
+
+/**
+ * Adds a persistent watch on `path` (every change of the node; with
+ * `recursive`, of the node and every descendant, without child-list
+ * events), ZooKeeper 3.6's addWatch. `callback` runs for every event, in
+ * order, until `corral_watch_free` or a last event with state
+ * `CORRAL_EVENT_STATE_EXPIRED` or `CORRAL_EVENT_STATE_CLOSED`.
+ *
+ * ```c
+ * corral_watch *w = NULL;
+ * corral_client_add_watch(zk, "/services", true, on_event, NULL, &w);
+ * // ... events arrive on the dispatch thread ...
+ * corral_watch_free(w);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `path` is a NUL-terminated string; `out`
+ * is writable; `userdata` stays valid until the watch is freed or ended.
+ */
+corral_result corral_client_add_watch(const struct corral_client *zk, const char *path, bool recursive, corral_watch_fn callback, void *userdata, struct corral_watch **out);
+
+/**
+ * Stops a persistent watch's callbacks and frees it; NULL does nothing.
+ * Once it returns no new callback starts (one already running on the
+ * dispatch thread finishes; from inside the callback itself, none follows).
+ *
+ * # Safety
+ *
+ * `watch` is NULL or a handle not yet freed.
+ */
+void corral_watch_free(struct corral_watch *watch);
+
+/**
+ * The client's state now (`CORRAL_STATE_*`).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `out` is writable.
+ */
+corral_result corral_client_state(const struct corral_client *zk, int32_t *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -4,7 +4,6 @@
 
 use std::ffi::c_char;
 use std::sync::RwLock;
-use std::time::Duration;
 
 use corral::client::{Client, CreateOptions, Error as ClientError};
 use corral::proto::{CreateMode, Stat};
@@ -88,15 +87,20 @@ pub struct corral_client {
 }
 
 impl corral_client {
+    /// A handle for a connected client.
+    pub(crate) fn new(client: Client) -> corral_client {
+        corral_client { client: RwLock::new(Some(client)) }
+    }
+
     /// The live client, or `CORRAL_CLOSED_HANDLE` after `corral_client_close`.
-    fn get(&self) -> Result<Client, corral_result> {
+    pub(crate) fn get(&self) -> Result<Client, corral_result> {
         self.client.read().map_err(|_| CORRAL_PANIC)?.clone().ok_or(CORRAL_CLOSED_HANDLE)
     }
 }
 
 /// Runs one client operation, blocking: the handle is checked, the future
 /// made from a clone of the client and waited for.
-unsafe fn call<T, F>(
+pub(crate) unsafe fn call<T, F>(
     zk: *const corral_client,
     op: impl FnOnce(Client) -> Result<F, corral_result>,
 ) -> Result<T, corral_result>
@@ -109,7 +113,7 @@ where
 }
 
 /// Stores `stat` where `out` points, if it is not NULL.
-unsafe fn put_stat(out: *mut corral_stat, stat: Stat) {
+pub(crate) unsafe fn put_stat(out: *mut corral_stat, stat: Stat) {
     if let Some(out) = out.as_mut() {
         *out = stat.into();
     }
@@ -136,23 +140,11 @@ pub unsafe extern "C" fn corral_client_connect(
     session_timeout_ms: u32,
     out: *mut *mut corral_client,
 ) -> corral_result {
-    guard(|| {
-        let cs = str_arg(connect_string)?;
-        let out = out_arg(out)?;
-        if session_timeout_ms == 0 {
-            return Err(CORRAL_INVALID_ARGUMENT);
-        }
-        let builder = Client::builder(cs).session_timeout(Duration::from_millis(u64::from(session_timeout_ms)));
-        let client = corral::runtime::block_on(builder.connect()).map_err(|e| from_block(&e))?.map_err(|e| {
-            if e.code == corral::proto::Code::BadArguments {
-                CORRAL_INVALID_ARGUMENT
-            } else {
-                from_client(&e)
-            }
-        })?;
-        *out = Box::into_raw(Box::new(corral_client { client: RwLock::new(Some(client)) }));
-        Ok(())
-    })
+    if session_timeout_ms == 0 {
+        return CORRAL_INVALID_ARGUMENT;
+    }
+    let opts = crate::options::corral_client_options::with_session_timeout(session_timeout_ms);
+    crate::options::corral_client_connect_with(connect_string, &opts, out)
 }
 
 /// Closes the session (its ephemeral nodes go) and stops reconnecting.

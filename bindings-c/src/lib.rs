@@ -14,7 +14,12 @@
 
 
 pub mod client;
+mod dispatch;
 mod ffi;
+pub mod kit;
+pub mod options;
+pub mod recipes;
 pub mod result;
 pub mod server;
 pub mod strings;
+pub mod watches;

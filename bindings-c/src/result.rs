@@ -104,6 +104,8 @@ pub const CORRAL_SERVER_ERROR: corral_result = -1006;
 pub const CORRAL_WRONG_THREAD: corral_result = -1007;
 /// corral: a panic inside corral was caught at the boundary (a bug: please report).
 pub const CORRAL_PANIC: corral_result = -1008;
+/// corral: a recipe was asked to give up what it does not hold (a lock not held).
+pub const CORRAL_NOT_HELD: corral_result = -1009;
 
 /// Every code with its message, NUL-terminated.
 const MESSAGES: &[(corral_result, &str)] = &[
@@ -148,6 +150,7 @@ const MESSAGES: &[(corral_result, &str)] = &[
     (CORRAL_SERVER_ERROR, "embedded server error\0"),
     (CORRAL_WRONG_THREAD, "blocking call from an async runtime thread\0"),
     (CORRAL_PANIC, "internal panic caught at the C boundary\0"),
+    (CORRAL_NOT_HELD, "not held\0"),
 ];
 
 /// The message for `code` as a static NUL-terminated string (never NULL;
@@ -175,7 +178,10 @@ pub fn from_client(e: &ClientError) -> corral_result {
 /// The code of a kit error.
 pub fn from_embed(e: &EmbedError) -> corral_result {
     match e {
-        EmbedError::NoMember { .. } => CORRAL_INVALID_ARGUMENT,
+        EmbedError::NoMember { .. } | EmbedError::BadAddress(_) | EmbedError::UnknownSession(_) | EmbedError::NoVoters => {
+            CORRAL_INVALID_ARGUMENT
+        }
+        EmbedError::NoSession => CORRAL_SESSION_EXPIRED,
         EmbedError::Closed => CORRAL_CLOSED_HANDLE,
         EmbedError::Timeout { .. } => CORRAL_TIMEOUT,
         _ => CORRAL_SERVER_ERROR,

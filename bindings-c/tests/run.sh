@@ -5,7 +5,8 @@
 #   3. the C tests under valgrind (memcheck: no invalid access, no definite leak);
 #   4. corral.h compiled as C++17;
 #   5. the installed files (packaging/c/install.sh) with pkg-config: the
-#      smallest program built from bindings-c/examples, shared and static.
+#      programs of bindings-c/examples (the smallest one shared and static, a
+#      lock, a leader election with fencing) built and run.
 # Prints each runner's "N passed, N failed" and a last line summing them.
 #
 #   bash bindings-c/tests/run.sh           # after cargo build -p corral-c
@@ -82,7 +83,7 @@ trap stop_zookeeper EXIT
 
 cargo build -q -p corral-c --manifest-path "$ROOT/Cargo.toml" || { echo "corral-c: 0 passed, 1 failed"; exit 1; }
 
-if ! cc "${CFLAGS[@]}" -I"$HERE/include" -I"$HERE/tests/c" "$HERE/tests/c/test_corral.c" \
+if ! cc "${CFLAGS[@]}" -I"$HERE/include" -I"$HERE/tests/c" "$HERE"/tests/c/*.c \
     -L"$LIB" -Wl,-rpath,"$LIB" -lcorral -lpthread -o "$OUT/test_corral"; then
     echo "corral-c: 0 passed, 1 failed (the tests do not compile)"
     exit 1
@@ -117,6 +118,10 @@ if PROFILE=debug bash "$ROOT/packaging/c/install.sh" "$PREFIX" >"$OUT/install.lo
     one "hello.c with pkg-config (static)" sh -c "cc ${CFLAGS[*]} '$HERE/examples/hello.c' \$(pkg-config --cflags corral) \
         '$PREFIX/lib/libcorral.a' \$(pkg-config --static --libs-only-l corral | sed 's/-lcorral//') \
         -o '$OUT/hello_static' && '$OUT/hello_static' | grep -qx 'hi version=0'"
+    for example in lock election; do
+        one "$example.c with pkg-config" sh -c "cc ${CFLAGS[*]} '$HERE/examples/$example.c' \$(pkg-config --cflags --libs corral) \
+            -o '$OUT/$example' && '$OUT/$example'"
+    done
 else
     FAILED=$((FAILED + 1)); echo "install.sh failed:"; tail -n 20 "$OUT/install.log"
 fi

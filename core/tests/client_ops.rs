@@ -269,3 +269,45 @@ both_servers!(removed_watches_end_with_removal_events, |srv: TestServer| async m
     let ev = tokio::time::timeout(T, stream.next()).await.unwrap().unwrap();
     assert_eq!(ev.event_type, EventType::PersistentWatchRemoved);
 });
+
+both_servers!(a_session_resumes_from_its_id_and_password, |srv: TestServer| async move {
+    let first = srv.client().await;
+    first.create("/resumed", b"", &CreateOptions::mode(CreateMode::Ephemeral)).await.unwrap();
+    let (id, password) = (first.session_id(), first.session_password());
+    let second = Client::builder(&srv.hosts())
+        .session_timeout(Duration::from_secs(4))
+        .session(id, password)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(second.session_id(), id);
+    // The ephemeral belongs to the one session both clients now name.
+    assert_eq!(second.exists("/resumed").await.unwrap().map(|s| s.ephemeral_owner), Some(id));
+    assert!(second.get_ephemerals("/").await.unwrap().contains(&"/resumed".to_string()));
+    second.close().await;
+    drop(first);
+    // A closed session cannot be resumed: no new session is made in its place.
+    let err = Client::builder(&srv.hosts())
+        .session_timeout(Duration::from_secs(4))
+        .connection_timeout(T)
+        .session(id, password)
+        .connect()
+        .await
+        .err()
+        .expect("an expired session does not resume");
+    assert_eq!(err.code, Code::SessionExpired);
+    // A wrong password is refused the same way, as ZooKeeper does.
+    let other = srv.client().await;
+    let mut wrong = other.session_password();
+    wrong[0] ^= 0xff;
+    let err = Client::builder(&srv.hosts())
+        .session_timeout(Duration::from_secs(4))
+        .connection_timeout(T)
+        .session(other.session_id(), wrong)
+        .connect()
+        .await
+        .err()
+        .expect("a wrong password does not resume");
+    assert_eq!(err.code, Code::SessionExpired);
+    other.close().await;
+});

@@ -11,18 +11,18 @@
 #include <corral.h>
 
 typedef void (*test_fn)(void);
-struct test_case { const char *name; test_fn fn; };
 
-#define TESTS_MAX 256
-static struct test_case tests[TESTS_MAX];
-static int test_count;
-static int current_failures;
+/* Failures of the running test (checked by the runner after each test). */
+extern int current_failures;
+/* Adds a test; TEST() calls it before main. */
+void register_test(const char *name, test_fn fn);
+/* Runs every test whose name contains `only` (all with NULL); prints
+ * "N passed, N failed"; 0 when all passed and at least one ran. */
+int run_tests(const char *only);
 
 #define TEST(name)                                                        \
     static void name(void);                                               \
-    __attribute__((constructor)) static void register_##name(void) {      \
-        if (test_count < TESTS_MAX) tests[test_count++] = (struct test_case){#name, name}; \
-    }                                                                     \
+    __attribute__((constructor)) static void register_##name(void) { register_test(#name, name); } \
     static void name(void)
 
 #define CHECK(cond)                                                       \
@@ -51,23 +51,5 @@ static int current_failures;
         CHECK_RC(call, expected);                                         \
         if (current_failures != before_) return;                          \
     } while (0)
-
-static int run_tests(const char *only) {
-    int passed = 0, failed = 0;
-    for (int i = 0; i < test_count; i++) {
-        if (only && !strstr(tests[i].name, only)) continue;
-        current_failures = 0;
-        fprintf(stderr, "%s ...\n", tests[i].name);
-        tests[i].fn();
-        if (current_failures == 0) {
-            passed++;
-        } else {
-            failed++;
-            fprintf(stderr, "FAILED %s\n", tests[i].name);
-        }
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 && passed > 0 ? 0 : 1;
-}
 
 #endif

@@ -63,6 +63,7 @@ pub struct ClientBuilder {
     pub(crate) auth: Vec<(String, Vec<u8>)>,
     pub(crate) backoff_max: Duration,
     pub(crate) read_only: bool,
+    pub(crate) resume: Option<(i64, [u8; 16])>,
 }
 
 impl ClientBuilder {
@@ -74,6 +75,7 @@ impl ClientBuilder {
             auth: Vec::new(),
             backoff_max: Duration::from_secs(1),
             read_only: false,
+            resume: None,
         }
     }
 
@@ -105,6 +107,16 @@ impl ClientBuilder {
     /// Accept read-only servers (ZooKeeper's `canBeReadOnly`).
     pub fn read_only(mut self, yes: bool) -> Self {
         self.read_only = yes;
+        self
+    }
+
+    /// Resumes the session `id` with its `password` (from
+    /// [`Client::session_id`] and [`Client::session_password`] of another
+    /// client, possibly in another process) instead of starting a new one,
+    /// as ZooKeeper's clients do with a client id. If the server says that
+    /// session has expired, `connect` fails with `SessionExpired`.
+    pub fn session(mut self, id: i64, password: [u8; 16]) -> Self {
+        self.resume = Some((id, password));
         self
     }
 

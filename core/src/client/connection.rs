@@ -80,7 +80,8 @@ enum Ended {
 /// Runs until the client is closed. `first` is told when the first session is up.
 pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd>, first: oneshot::Sender<Result<()>>) {
     let mut first = Some(first);
-    let mut session: Option<Session> = None;
+    let mut session: Option<Session> =
+        inner.resume.map(|(id, passwd)| Session { id, passwd, timeout: inner.session_timeout });
     let mut ever_connected = false;
     let mut disconnected_at: Option<Instant> = None;
     let mut attempt: u32 = 0;
@@ -130,6 +131,12 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
                 if resp.timeout_ms <= 0 {
                     // The server says the session is gone.
                     if session.take().is_some() {
+                        if let Some(f) = first.take() {
+                            // The session to resume had expired: no new one instead.
+                            let _ = f.send(Err(Error::new(Code::SessionExpired)));
+                            finish(&inner, false);
+                            return;
+                        }
                         expire(&inner);
                     }
                     continue;

@@ -92,6 +92,8 @@ pub(crate) struct Inner {
     connection_timeout: Duration,
     backoff_max: Duration,
     read_only: bool,
+    /// A session to resume on the first connect (id, password).
+    resume: Option<(i64, [u8; 16])>,
     started: Instant,
     auth: Mutex<Vec<(String, Vec<u8>)>>,
     watches: Mutex<watch::Registry>,
@@ -180,6 +182,7 @@ impl Client {
             connection_timeout: b.connection_timeout.unwrap_or(b.session_timeout),
             backoff_max: b.backoff_max,
             read_only: b.read_only,
+            resume: b.resume,
             started: Instant::now(),
             auth: Mutex::new(b.auth),
             watches: Mutex::new(Default::default()),

@@ -1,62 +1,9 @@
-/* corral's C ABI, tested from C: every function, its error paths (NULL
+/* The blocking client from C: every operation and its error paths (NULL
  * arguments, bad paths, too-small buffers, closed handles, a server that went
- * away) and the embedded server. Client tests run against the embedded server,
- * or against the server named by CORRAL_TEST_CONNECT (Apache ZooKeeper 3.8 in
- * CI). Usage: test_corral [name-filter]. */
-#define _POSIX_C_SOURCE 200809L
+ * away), and the embedded server. */
+#include "common.h"
+
 #include <pthread.h>
-#include <stdint.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "check.h"
-
-#define SESSION_TIMEOUT_MS 10000
-
-static corral_server *shared_server;
-static char prefix[64];
-static int namespaces;
-
-/* The connect string of the server under test. */
-static const char *target(void) {
-    const char *env = getenv("CORRAL_TEST_CONNECT");
-    if (env && *env) return env;
-    if (!shared_server && corral_server_start(NULL, &shared_server) != CORRAL_OK) {
-        fprintf(stderr, "cannot start the embedded server\n");
-        exit(2);
-    }
-    return corral_server_connect_string(shared_server);
-}
-
-static void sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static corral_client *connect_target(void) {
-    corral_client *zk = NULL;
-    corral_result rc = corral_client_connect(target(), SESSION_TIMEOUT_MS, &zk);
-    if (rc != CORRAL_OK) {
-        fprintf(stderr, "  cannot connect to %s: %s\n", target(), corral_result_message(rc));
-        current_failures++;
-        return NULL;
-    }
-    return zk;
-}
-
-/* A fresh, empty node for one test: /c-<pid>-<n>. */
-static void fresh_ns(corral_client *zk, char *out, size_t cap) {
-    snprintf(out, cap, "%s-%d", prefix, namespaces++);
-    CHECK_RC(corral_client_create(zk, out, NULL, 0, CORRAL_PERSISTENT, NULL, 0, NULL), CORRAL_OK);
-}
-
-static int child_count(corral_client *zk, const char *path) {
-    corral_strings *kids = NULL;
-    if (corral_client_get_children(zk, path, &kids, NULL) != CORRAL_OK) return -1;
-    int n = (int)corral_strings_len(kids);
-    corral_strings_free(kids);
-    return n;
-}
 
 TEST(result_messages_name_every_code) {
     CHECK(strcmp(corral_result_message(CORRAL_OK), "ok") == 0);
@@ -474,9 +421,3 @@ TEST(one_handle_shared_by_threads) {
     corral_client_free(zk);
 }
 
-int main(int argc, char **argv) {
-    snprintf(prefix, sizeof prefix, "/c-%ld", (long)getpid());
-    int rc = run_tests(argc > 1 ? argv[1] : NULL);
-    corral_server_free(shared_server);
-    return rc;
-}
