@@ -5,14 +5,16 @@
 //! Each keeps one one-shot watch set. It reads again after every reconnect,
 //! so a change made while it was disconnected is not missed, and after a
 //! lost session it sets its watch again in the new one. Callbacks run one at
-//! a time, in the order of the changes, on tokio's blocking pool: they may
-//! block (a binding taking its interpreter's lock, or `Handle::block_on` on
-//! a client call).
+//! a time, in the order of the changes, each on a thread of its own outside
+//! the runtime: they may block (a binding taking its interpreter's lock and
+//! calling the client through its blocking bridge, or `Handle::block_on`
+//! with a handle taken beforehand).
 
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::ControlFlow;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +27,8 @@ use crate::proto::{Code, Stat};
 
 /// How long a watch waits before reading again after a read failed while connected.
 const REREAD_RETRY_DELAY: Duration = Duration::from_millis(100);
+/// The name of the threads callbacks run on.
+const CALLBACK_THREAD_NAME: &str = "corral-watch";
 
 /// A watch's callback, boxed: called with the value (for a [`DataWatch`],
 /// the node's data and Stat, `None` while it does not exist; for a
@@ -437,7 +441,7 @@ impl<T: Target> Engine<T> {
                             match self.call(value, event).await {
                                 Ok(ControlFlow::Continue(())) => {}
                                 Ok(ControlFlow::Break(())) => return Ended::Stopped,
-                                Err(payload) => return Ended::Panicked(payload),
+                                Err(ended) => return ended,
                             }
                         }
                         if let Some(f) = first.take() {
@@ -477,33 +481,43 @@ impl<T: Target> Engine<T> {
         }
     }
 
-    /// Calls the callback on the blocking pool; `Err` carries its panic.
+    /// Calls the callback on a thread of its own, outside the runtime: it
+    /// may block, also on a blocking bridge that refuses runtime threads.
     async fn call(
         &mut self,
         value: T::Value,
         event: Option<WatchedEvent>,
-    ) -> std::result::Result<ControlFlow<()>, Box<dyn Any + Send>> {
+    ) -> std::result::Result<ControlFlow<()>, Ended> {
         let Some(mut callback) = self.callback.take() else {
             return Ok(ControlFlow::Break(()));
         };
         let stopped = self.stopped.clone();
-        let called = tokio::task::spawn_blocking(move || {
-            // Checked here, on the thread that calls: a stop() that returned is never followed by a call.
-            let flow = if stopped.load(Ordering::SeqCst) {
-                ControlFlow::Break(())
-            } else {
-                callback(value, event)
-            };
-            (callback, flow)
-        })
-        .await;
-        match called {
-            Ok((callback, flow)) => {
+        let (done_tx, done_rx) = oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name(CALLBACK_THREAD_NAME.to_string())
+            .spawn(move || {
+                // Checked on the calling thread: after stop() returned, no call starts.
+                let flow = if stopped.load(Ordering::SeqCst) {
+                    Ok(ControlFlow::Break(()))
+                } else {
+                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(value, event)))
+                };
+                let _ = done_tx.send((callback, flow));
+            });
+        if let Err(e) = spawned {
+            tracing::error!(path = %self.path, error = %e, "watch ended: no thread for its callback");
+            return Err(Ended::Failed(Error::at(
+                Code::SystemError,
+                self.path.clone(),
+            )));
+        }
+        match done_rx.await {
+            Ok((callback, Ok(flow))) => {
                 self.callback = Some(callback);
                 Ok(flow)
             }
-            Err(e) if e.is_panic() => Err(e.into_panic()),
-            // The runtime is shutting down.
+            Ok((_, Err(payload))) => Err(Ended::Panicked(payload)),
+            // The thread always answers; only a dying process gets here.
             Err(_) => Ok(ControlFlow::Break(())),
         }
     }
