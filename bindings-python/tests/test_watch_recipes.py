@@ -7,6 +7,8 @@ import logging
 
 import pytest
 
+import corral
+
 from helpers import wait_until
 
 
@@ -54,3 +56,23 @@ def test_children_watch_allow_session_lost(zk, expire_session):
     zk.create("/asl/k")
     wait_until(lambda: kept[-1] == ["k"])
     assert ended == [[]]
+
+
+def test_watch_function_may_call_the_client_and_stop_it(zk, make_zk):
+    zk.create("/cc", b"0")
+    seen = []
+
+    @zk.DataWatch("/cc")
+    def watcher(data, stat):
+        seen.append((data, zk.get_children("/cc")))  # a blocking call from the watch's thread
+        if data == b"1":
+            zk.create("/cc/ack")
+
+    zk.set("/cc", b"1")
+    wait_until(lambda: zk.exists("/cc/ack"))
+    assert seen[:2] == [(b"0", []), (b"1", [])]
+    # Stopping the client from inside a call ends the watch.
+    other = make_zk()
+    other.DataWatch("/cc", lambda data, stat: other.stop() if data == b"bye" else None)
+    zk.set("/cc", b"bye")
+    wait_until(lambda: other.state == corral.State.CLOSED)

@@ -696,7 +696,7 @@ class DataWatch:
             ...
 
     The watch is core's (``corral::recipes::watchers``); the function runs
-    on a thread of corral's runtime, one call at a time.
+    one call at a time, in order, on a thread of its own: it may call the client.
     """
 
     def __init__(self, client: Client, path: str, func: Optional[Callable[..., Any]] = None) -> None:
