@@ -564,3 +564,34 @@ both_servers!(
         );
     }
 );
+
+both_servers!(
+    callbacks_run_outside_the_runtime_and_may_block,
+    |srv: TestServer| async move {
+        let zk = srv.client().await;
+        zk.create("/bl", b"0", &CreateOptions::default())
+            .await
+            .unwrap();
+        let handle = tokio::runtime::Handle::current();
+        let (reader, (tx, mut rx)) = (zk.clone(), mpsc::unbounded_channel());
+        let _watch = DataWatch::start(&zk, "/bl", move |node: Node, _| {
+            // No runtime here: a binding's blocking bridge may be used, as may a handle taken before.
+            let outside = tokio::runtime::Handle::try_current().is_err();
+            let now = handle.block_on(reader.get_data("/bl")).map(|(d, _)| d).ok();
+            let _ = tx.send((outside, node.map(|(d, _)| d), now));
+            ControlFlow::Continue(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some((true, Some(b"0".to_vec()), Some(b"0".to_vec())))
+        );
+        zk.set_data("/bl", b"1", None).await.unwrap();
+        let call = tokio::time::timeout(T, rx.recv())
+            .await
+            .expect("a call")
+            .expect("still watching");
+        assert_eq!(call, (true, Some(b"1".to_vec()), Some(b"1".to_vec())));
+    }
+);
