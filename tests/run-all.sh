@@ -4,7 +4,7 @@
 # On a fresh Debian 12 machine, as root, it installs what the tests need: Apache
 # ZooKeeper 3.8 (the oracle), zkCli.sh, the C client library and headers, Apache
 # Curator 5.4 with a JDK, a Python venv with pinned packages (target/venv) and the
-# pinned npm packages of tests/node.
+# pinned npm packages of tests/node and bindings-node.
 # Each install step is skipped when already done, so local reruns are fast.
 # Then it builds once and runs every runner, continuing past failures, prints one
 # closing line per runner and exits non-zero if any runner failed.
@@ -95,16 +95,18 @@ setup_venv() {
     echo "$stamp" >"$dir/.requirements-stamp"
 }
 
+# setup_node DIR: the pinned npm packages of DIR (npm ci from its package-lock.json),
+# reinstalled only when the lock file or the Node version changes.
 setup_node() {
-    local stamp
-    stamp="$(sha256sum "$NODE_DIR/package-lock.json" | cut -d' ' -f1) $(node --version 2>&1)"
-    if [ "$(cat "$NODE_DIR/node_modules/.lock-stamp" 2>/dev/null)" = "$stamp" ]; then
-        echo "npm packages: up to date ($NODE_DIR/node_modules)"
+    local dir="$1" stamp
+    stamp="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1) $(node --version 2>&1)"
+    if [ "$(cat "$dir/node_modules/.lock-stamp" 2>/dev/null)" = "$stamp" ]; then
+        echo "npm packages: up to date ($dir/node_modules)"
         return 0
     fi
-    echo "npm packages: npm ci in $NODE_DIR"
-    (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) || return 1
-    echo "$stamp" >"$NODE_DIR/node_modules/.lock-stamp"
+    echo "npm packages: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    echo "$stamp" >"$dir/node_modules/.lock-stamp"
 }
 
 section "setup"
@@ -112,7 +114,8 @@ setup_rc=0
 setup_system || setup_rc=1
 setup_venv "$VENV" "$REQUIREMENTS" || setup_rc=1
 setup_venv "$PYVENV" "$PY_REQUIREMENTS" || setup_rc=1
-setup_node || setup_rc=1
+setup_node "$NODE_DIR" || setup_rc=1
+setup_node "$ROOT/bindings-node" || setup_rc=1   # the Node binding's pinned napi CLI
 record "setup" "$setup_rc" "system packages, python venv, npm packages"
 
 # ---- runners ----------------------------------------------------------------------
@@ -181,6 +184,11 @@ section "C binding: bindings-c/tests/run.sh"
 run_logged cbinding "$LOG_DIR/c-binding.log" bash bindings-c/tests/run.sh
 rc=$?
 record "C binding" "$rc" "$(grep -E '^corral-c: ' "$LOG_DIR/c-binding.log" | tail -n 1)"
+
+section "Node binding: bindings-node/test/run.sh"
+run_logged nodebinding "$LOG_DIR/node-binding.log" bash bindings-node/test/run.sh
+rc=$?
+record "Node binding" "$rc" "$(grep -E '^corral-node: ' "$LOG_DIR/node-binding.log" | tail -n 1)"
 
 section "python binding: maturin develop"
 run_logged maturin "$LOG_DIR/maturin.log" env VIRTUAL_ENV="$PYVENV" "$PYVENV/bin/maturin" develop -q -m bindings-python/Cargo.toml

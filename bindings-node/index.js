@@ -1,0 +1,172 @@
+'use strict';
+// The `corral` package: the native addon (corral.node, built from src/ by
+// `napi build`) shaped for Node. This file adds what napi alone makes
+// awkward and decides nothing: error classes, the 'state' EventEmitter, the
+// watch() async iterator and the transaction builder.
+
+const { EventEmitter } = require('node:events');
+const native = require('./corral.node');
+
+const { Client, Lock, WatchStream, EmbeddedServer, TestCluster } = native;
+
+/** A ZooKeeper result code: `code` ('NO_NODE'), `rc` (-101), `path`. */
+class ZooKeeperError extends Error {
+  constructor(message, code, rc, path) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.rc = rc;
+    this.path = path;
+  }
+}
+
+/** A call whose AbortSignal fired; `cause` is the signal's reason. */
+class AbortError extends Error {
+  constructor(message, options) {
+    super(message, options);
+    this.name = 'AbortError';
+    this.code = 'ABORT_ERR';
+  }
+}
+
+const errors = { ZooKeeperError, AbortError };
+const classByCode = new Map();
+for (const { code, name } of native.errorCodes()) {
+  const className = `${name}Error`;
+  const cls = { [className]: class extends ZooKeeperError {} }[className];
+  errors[className] = cls;
+  classByCode.set(code, cls);
+}
+
+native.setErrorFactory(({ code, rc, path, message }) => {
+  if (code === 'ABORT_ERR') return new AbortError(message);
+  const cls = classByCode.get(code);
+  if (cls) return new cls(message, code, rc, path ?? undefined);
+  const err = new Error(message);
+  err.code = code;
+  return err;
+});
+
+const CreateMode = Object.freeze(native.createModes());
+const Perms = Object.freeze(native.permissions());
+
+// Client is an EventEmitter: 'state' events come from the native state feed,
+// pumped from connect() until the client is closed.
+for (const key of Reflect.ownKeys(EventEmitter.prototype)) {
+  if (key !== 'constructor' && !Object.prototype.hasOwnProperty.call(Client.prototype, key)) {
+    Object.defineProperty(Client.prototype, key, Object.getOwnPropertyDescriptor(EventEmitter.prototype, key));
+  }
+}
+
+const pumping = new WeakSet();
+
+async function pumpStates(client) {
+  for (;;) {
+    const state = await client.nextState();
+    if (state === null) return;
+    client.emit('state', state);
+    if (state === 'closed') return;
+  }
+}
+
+const nativeConnect = Client.prototype.connect;
+Object.defineProperty(Client.prototype, 'connect', {
+  configurable: true,
+  writable: true,
+  value: async function connect(options) {
+    await nativeConnect.call(this, options);
+    if (!pumping.has(this)) {
+      pumping.add(this);
+      pumpStates(this).catch((err) => this.emit('error', err));
+    }
+  },
+});
+
+/** Sub-operations applied atomically by commit(). */
+class Transaction {
+  #client;
+  #ops = [];
+
+  constructor(client) {
+    this.#client = client;
+  }
+
+  create(path, data, options = {}) {
+    this.#ops.push({ type: 'create', path, data: data ?? undefined, mode: options.mode, acl: options.acl, ttl: options.ttl });
+    return this;
+  }
+
+  remove(path, options = {}) {
+    this.#ops.push({ type: 'remove', path, version: options.version });
+    return this;
+  }
+
+  setData(path, data, options = {}) {
+    this.#ops.push({ type: 'setData', path, data: data ?? undefined, version: options.version });
+    return this;
+  }
+
+  check(path, options = {}) {
+    this.#ops.push({ type: 'check', path, version: options.version });
+    return this;
+  }
+
+  commit(options) {
+    return this.#client.multi(this.#ops, options);
+  }
+}
+
+Object.defineProperty(Client.prototype, 'transaction', {
+  configurable: true,
+  writable: true,
+  value: function transaction() {
+    return new Transaction(this);
+  },
+});
+
+// A persistent (recursive) watch as an async iterator; it ends when `signal`
+// aborts, when the client is closed or when the session expires.
+Object.defineProperty(Client.prototype, 'watch', {
+  configurable: true,
+  writable: true,
+  value: async function* watch(path, options = {}) {
+    const { recursive = false, signal } = options;
+    const aborted = (err) => signal?.aborted && err?.code === 'ABORT_ERR';
+    let stream;
+    try {
+      stream = await this.addWatch(path, { recursive, signal });
+    } catch (err) {
+      if (aborted(err)) return;
+      throw err;
+    }
+    try {
+      for (;;) {
+        let event;
+        try {
+          event = await stream.next({ signal });
+        } catch (err) {
+          if (aborted(err)) return;
+          throw err;
+        }
+        if (event === null) return;
+        yield event;
+      }
+    } finally {
+      await stream.close();
+    }
+  },
+});
+
+module.exports = {
+  Client,
+  Lock,
+  WatchStream,
+  Transaction,
+  EmbeddedServer,
+  TestCluster,
+  CreateMode,
+  Perms,
+  ZooKeeperError,
+  AbortError,
+  errors,
+};

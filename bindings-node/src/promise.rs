@@ -1,0 +1,103 @@
+//! Futures on corral's runtime as Promises, each honouring the call's
+//! optional `AbortSignal`: an abort drops the future (a pending lock
+//! acquisition deletes its node) and rejects with an AbortError.
+
+use std::future::Future;
+
+use napi::bindgen_prelude::{
+    FnArgs, Function, FunctionRef, JsObjectValue, Object, ObjectRef, PromiseRaw, ToNapiValue,
+    Unknown,
+};
+use napi::{Env, Result};
+use tokio::sync::watch;
+
+use crate::error::{Failure, Outcome};
+
+/// `addEventListener` / `removeEventListener` of an AbortSignal.
+type ListenerMethod<'env> =
+    Function<'env, FnArgs<(&'static str, Function<'env, (), ()>)>, Unknown<'env>>;
+
+/// The listener a call added to its signal, removed when the call settles.
+struct AbortHook {
+    aborted: watch::Receiver<bool>,
+    signal: ObjectRef<false>,
+    listener: FunctionRef<(), ()>,
+}
+
+impl AbortHook {
+    fn add(env: &Env, signal: Object) -> Result<AbortHook> {
+        let (tx, aborted) = watch::channel(signal.get::<bool>("aborted")?.unwrap_or(false));
+        let listener = env.create_function_from_closure::<(), (), _>("onabort", move |_| {
+            tx.send_replace(true);
+            Ok(())
+        })?;
+        let add: ListenerMethod = signal.get_named_property("addEventListener")?;
+        add.apply(signal, FnArgs::from(("abort", listener)))?;
+        Ok(AbortHook {
+            aborted,
+            signal: signal.create_ref()?,
+            listener: listener.create_ref()?,
+        })
+    }
+
+    /// Removes the listener; the signal stays readable for the rest of this scope.
+    fn remove<'env>(self, env: &'env Env) -> Result<Object<'env>> {
+        let signal = self.signal.get_value(env)?;
+        let remove: ListenerMethod = signal.get_named_property("removeEventListener")?;
+        remove.apply(
+            signal,
+            FnArgs::from(("abort", self.listener.borrow_back(env)?)),
+        )?;
+        self.signal.unref(env)?;
+        Ok(signal)
+    }
+}
+
+/// Runs `fut` on the runtime; its value goes through `to_js` on the JS
+/// thread, its failure through the error factory.
+pub(crate) fn spawn<'env, T, V, F, C>(
+    env: &'env Env,
+    signal: Option<Object>,
+    fut: F,
+    to_js: C,
+) -> Result<PromiseRaw<'env, V>>
+where
+    F: Future<Output = Outcome<T>> + Send + 'static,
+    T: Send + 'static,
+    V: ToNapiValue,
+    C: FnOnce(&'env Env, T) -> Result<V> + 'static,
+{
+    let hook = signal.map(|s| AbortHook::add(env, s)).transpose()?;
+    let aborted = hook.as_ref().map(|h| h.aborted.clone());
+    let run = async move {
+        let out = match aborted {
+            None => fut.await,
+            Some(mut aborted) => tokio::select! {
+                biased;
+                Ok(_) = aborted.wait_for(|a| *a) => Err(Failure::Aborted),
+                out = fut => out,
+            },
+        };
+        Ok(out)
+    };
+    env.spawn_future_with_callback(run, move |env, out| {
+        let signal = hook.map(|h| h.remove(env)).transpose()?;
+        match out {
+            Ok(v) => to_js(env, v),
+            Err(failure) => Err(failure.into_js(env, signal.as_ref())),
+        }
+    })
+}
+
+/// [`spawn`] for values that convert by themselves.
+pub(crate) fn spawn_value<'env, T, F>(
+    env: &'env Env,
+    signal: Option<Object>,
+    fut: F,
+) -> Result<PromiseRaw<'env, T>>
+where
+    F: Future<Output = Outcome<T>> + Send + 'static,
+    T: ToNapiValue + Send + 'static,
+{
+    spawn(env, signal, fut, |_, v| Ok(v))
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The Node binding's tests: build the addon (debug) with the pinned napi CLI,
+# fail if the committed index.d.ts differs from what the Rust sources
+# generate, then run the node --test suite (against corral's embedded server
+# and Apache ZooKeeper 3.8). The last line sums the run.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -x node_modules/.bin/napi ]; then
+    npm ci --no-audit --no-fund --loglevel=error || { echo "corral-node: npm ci failed"; exit 1; }
+fi
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+if ! node_modules/.bin/napi build --dts index.d.ts --no-const-enum -o "$out"; then
+    echo "corral-node: napi build failed"
+    exit 1
+fi
+cp "$out/corral.node" corral.node
+
+if ! diff -u index.d.ts "$out/index.d.ts"; then
+    echo "corral-node: index.d.ts has drifted from the Rust sources: run 'npm run build' in bindings-node and commit index.d.ts"
+    exit 1
+fi
+
+log="$out/node-test.log"
+node --test --test-concurrency=1 --test-timeout=180000 --test-reporter=spec test/*.test.js 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+echo "corral-node: $(grep -E '^ℹ (tests|pass|fail|skipped|todo) ' "$log" | sed 's/^ℹ //' | paste -sd, - | sed 's/,/, /g') (node --test)"
+exit "$rc"
