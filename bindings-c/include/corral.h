@@ -28,6 +28,36 @@
 #include <stdint.h>
 
 /**
+ * Permission: read data and children, exists.
+ */
+#define CORRAL_PERM_READ 1
+
+/**
+ * Permission: set data.
+ */
+#define CORRAL_PERM_WRITE 2
+
+/**
+ * Permission: create children.
+ */
+#define CORRAL_PERM_CREATE 4
+
+/**
+ * Permission: delete children.
+ */
+#define CORRAL_PERM_DELETE 8
+
+/**
+ * Permission: set the ACL.
+ */
+#define CORRAL_PERM_ADMIN 16
+
+/**
+ * Every permission.
+ */
+#define CORRAL_PERM_ALL 31
+
+/**
  * Create mode: a persistent node.
  */
 #define CORRAL_PERSISTENT 0
@@ -200,6 +230,11 @@
 #define CORRAL_STATE_CLOSED 5
 
 /**
+ * An ACL the library returns; entries stay valid until `corral_acl_list_free`.
+ */
+typedef struct corral_acl_list corral_acl_list;
+
+/**
  * A client session.
  */
 typedef struct corral_client corral_client;
@@ -248,6 +283,16 @@ typedef struct corral_server_options corral_server_options;
 typedef struct corral_strings corral_strings;
 
 /**
+ * Sub-ops to apply together.
+ */
+typedef struct corral_txn corral_txn;
+
+/**
+ * What each sub-op of a committed transaction did.
+ */
+typedef struct corral_txn_results corral_txn_results;
+
+/**
  * A persistent or recursive watch; freed with `corral_watch_free`.
  */
 typedef struct corral_watch corral_watch;
@@ -256,6 +301,25 @@ typedef struct corral_watch corral_watch;
  * The outcome of a call: `CORRAL_OK` (0) or an error code.
  */
 typedef int32_t corral_result;
+
+/**
+ * One ACL entry: `perms` granted to `scheme:id` (`world:anyone`,
+ * `digest:user:hash`, `auth:`, `ip:10.0.0.0/8`, ...).
+ */
+typedef struct corral_acl {
+  /**
+   * `CORRAL_PERM_*` bits.
+   */
+  int32_t perms;
+  /**
+   * The scheme, NUL-terminated.
+   */
+  const char *scheme;
+  /**
+   * The id within the scheme, NUL-terminated.
+   */
+  const char *id;
+} corral_acl;
 
 /**
  * A node's metadata, as ZooKeeper's `Stat`.
@@ -557,6 +621,71 @@ typedef void (*corral_watch_fn)(const struct corral_watched_event *event, void *
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * `corral_client_create` with an ACL of `acl_len` entries (ZooKeeper
+ * refuses an empty one: `CORRAL_INVALID_ACL`).
+ *
+ * ```c
+ * corral_acl acl[] = {{CORRAL_PERM_ALL, "auth", ""}, {CORRAL_PERM_READ, "world", "anyone"}};
+ * corral_client_create_acl(zk, "/secret", data, len, CORRAL_PERSISTENT, acl, 2, NULL, 0, NULL);
+ * ```
+ *
+ * # Safety
+ *
+ * As `corral_client_create`; `acl` points to `acl_len` entries.
+ */
+corral_result corral_client_create_acl(const struct corral_client *zk, const char *path, const uint8_t *data, size_t data_len, int32_t mode, const struct corral_acl *acl, size_t acl_len, char *path_buf, size_t path_buf_cap, size_t *path_len);
+
+/**
+ * A node's ACL as a new list (free with `corral_acl_list_free`) and its
+ * stat (`stat` may be NULL).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is
+ * writable; `stat` is NULL or writable.
+ */
+corral_result corral_client_get_acl(const struct corral_client *zk, const char *path, struct corral_acl_list **out, struct corral_stat *stat);
+
+/**
+ * Replaces a node's ACL if its ACL version is `version` (-1: any); the new
+ * stat goes to `stat` (may be NULL).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `acl` points to
+ * `acl_len` entries; `stat` is NULL or writable.
+ */
+corral_result corral_client_set_acl(const struct corral_client *zk, const char *path, const struct corral_acl *acl, size_t acl_len, int32_t version, struct corral_stat *stat);
+
+/**
+ * How many entries the list has (0 for NULL).
+ *
+ * # Safety
+ *
+ * `list` is NULL or live.
+ */
+size_t corral_acl_list_len(const struct corral_acl_list *list);
+
+/**
+ * Entry `index` into `out` (its strings owned by the list);
+ * `CORRAL_INVALID_ARGUMENT` past the end.
+ *
+ * # Safety
+ *
+ * `list` is NULL or live; `out` is writable.
+ */
+corral_result corral_acl_list_get(const struct corral_acl_list *list, size_t index, struct corral_acl *out);
+
+/**
+ * Frees a list; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `list` is NULL or not yet freed.
+ */
+void corral_acl_list_free(struct corral_acl_list *list);
 
 /**
  * Connects to `connect_string` (`host:port[,host:port...][/chroot]`) with
@@ -1361,6 +1490,133 @@ const char *corral_strings_get(const struct corral_strings *list, size_t index);
  * `list` is NULL or a list not yet freed.
  */
 void corral_strings_free(struct corral_strings *list);
+
+/**
+ * Starts a transaction on `zk`'s session.
+ *
+ * ```c
+ * corral_txn *t = NULL;
+ * corral_txn_new(zk, &t);
+ * corral_txn_check(t, "/config", 4);
+ * corral_txn_set(t, "/config", data, len, 4);
+ * corral_txn_create(t, "/config/history-", data, len, CORRAL_PERSISTENT_SEQUENTIAL);
+ * corral_txn_results *r = NULL;
+ * if (corral_txn_commit(t, &r) == CORRAL_OK) puts(corral_txn_results_path(r, 2));
+ * corral_txn_results_free(r);
+ * corral_txn_free(t);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `out` is writable.
+ */
+corral_result corral_txn_new(const struct corral_client *zk, struct corral_txn **out);
+
+/**
+ * Adds a create (every mode but the TTL ones; the open ACL).
+ *
+ * # Safety
+ *
+ * `txn` is NULL or live; `path` is a NUL-terminated string; `data` has `data_len` readable bytes.
+ */
+corral_result corral_txn_create(const struct corral_txn *txn, const char *path, const uint8_t *data, size_t data_len, int32_t mode);
+
+/**
+ * Adds a delete (`version` -1: any).
+ *
+ * # Safety
+ *
+ * `txn` is NULL or live; `path` is a NUL-terminated string.
+ */
+corral_result corral_txn_delete(const struct corral_txn *txn, const char *path, int32_t version);
+
+/**
+ * Adds a set-data (`version` -1: any).
+ *
+ * # Safety
+ *
+ * `txn` is NULL or live; `path` is a NUL-terminated string; `data` has `data_len` readable bytes.
+ */
+corral_result corral_txn_set(const struct corral_txn *txn, const char *path, const uint8_t *data, size_t data_len, int32_t version);
+
+/**
+ * Adds a version check (`version` -1: the node must only exist).
+ *
+ * # Safety
+ *
+ * `txn` is NULL or live; `path` is a NUL-terminated string.
+ */
+corral_result corral_txn_check(const struct corral_txn *txn, const char *path, int32_t version);
+
+/**
+ * Applies the collected sub-ops atomically (all under one zxid, or none)
+ * and empties the transaction. Returns `CORRAL_OK`, or the code of the
+ * first failing sub-op; in both cases `*out` gets every sub-op's result
+ * (as the ZooKeeper C client's `zoo_multi` fills its results): on failure
+ * the sub-ops before the failing one say `CORRAL_OK`, the ones after it
+ * `CORRAL_RUNTIME_INCONSISTENCY`, and nothing was applied. A transaction
+ * that never reached the server (connection loss) writes nothing.
+ *
+ * # Safety
+ *
+ * `txn` is NULL or live; `out` is writable.
+ */
+corral_result corral_txn_commit(const struct corral_txn *txn, struct corral_txn_results **out);
+
+/**
+ * Frees a transaction (its uncommitted sub-ops are dropped); NULL does nothing.
+ *
+ * # Safety
+ *
+ * `txn` is NULL or not yet freed.
+ */
+void corral_txn_free(struct corral_txn *txn);
+
+/**
+ * How many sub-op results there are (0 for NULL).
+ *
+ * # Safety
+ *
+ * `results` is NULL or live.
+ */
+size_t corral_txn_results_len(const struct corral_txn_results *results);
+
+/**
+ * Sub-op `index`'s code (`CORRAL_INVALID_ARGUMENT` past the end, or for NULL).
+ *
+ * # Safety
+ *
+ * `results` is NULL or live.
+ */
+corral_result corral_txn_results_code(const struct corral_txn_results *results, size_t index);
+
+/**
+ * The path a create sub-op made (owned by the results), else NULL.
+ *
+ * # Safety
+ *
+ * `results` is NULL or live.
+ */
+const char *corral_txn_results_path(const struct corral_txn_results *results, size_t index);
+
+/**
+ * The stat a set-data (or create) sub-op returned into `out`;
+ * `CORRAL_NO_NODE` when that sub-op has none.
+ *
+ * # Safety
+ *
+ * `results` is NULL or live; `out` is writable.
+ */
+corral_result corral_txn_results_stat(const struct corral_txn_results *results, size_t index, struct corral_stat *out);
+
+/**
+ * Frees results; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `results` is NULL or not yet freed.
+ */
+void corral_txn_results_free(struct corral_txn_results *results);
 
 /**
  * `corral_client_exists` that also sets a watch: `callback` runs once, when

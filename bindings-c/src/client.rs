@@ -277,16 +277,7 @@ pub unsafe extern "C" fn corral_client_create_ttl(
         }
         let wants_path = !(path_buf.is_null() && path_buf_cap == 0);
         if wants_path {
-            let sequential = mode.is_sequential();
-            let longest = path.len() + if sequential { SEQUENCE_DIGITS } else { 0 } + 1;
-            let len = out_arg(path_len)?;
-            if path_buf.is_null() {
-                return Err(CORRAL_NULL_ARGUMENT);
-            }
-            if path_buf_cap < longest {
-                *len = longest;
-                return Err(CORRAL_BUFFER_TOO_SMALL);
-            }
+            check_path_buffer(path, mode, path_buf, path_buf_cap, path_len)?;
         }
         let mut opts = CreateOptions::mode(mode);
         if ttl {
@@ -299,6 +290,32 @@ pub unsafe extern "C" fn corral_client_create_ttl(
         put_stat(stat, new_stat);
         Ok(())
     })
+}
+
+/// Refuses, before anything is sent, a path buffer too small for the longest
+/// path a create of `path` in `mode` can return (with its sequence number and
+/// NUL): `CORRAL_BUFFER_TOO_SMALL` with the length needed in `*path_len`.
+///
+/// # Safety
+///
+/// `path_len` is NULL or writable.
+pub(crate) unsafe fn check_path_buffer(
+    path: &str,
+    mode: CreateMode,
+    path_buf: *mut c_char,
+    path_buf_cap: usize,
+    path_len: *mut usize,
+) -> Result<(), corral_result> {
+    let longest = path.len() + if mode.is_sequential() { SEQUENCE_DIGITS } else { 0 } + 1;
+    let len = out_arg(path_len)?;
+    if path_buf.is_null() {
+        return Err(CORRAL_NULL_ARGUMENT);
+    }
+    if path_buf_cap < longest {
+        *len = longest;
+        return Err(CORRAL_BUFFER_TOO_SMALL);
+    }
+    Ok(())
 }
 
 /// Deletes a node if its version is `version` (`CORRAL_ANY_VERSION`: any).

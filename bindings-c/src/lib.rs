@@ -13,6 +13,7 @@
 //! May use: `corral`'s public API only.
 
 
+pub mod acl;
 pub mod client;
 mod dispatch;
 mod ffi;
@@ -22,4 +23,5 @@ pub mod recipes;
 pub mod result;
 pub mod server;
 pub mod strings;
+pub mod txn;
 pub mod watches;
