@@ -145,6 +145,13 @@ else
     record "rust tests (cargo test)" "$rc" "$(grep -E '^test result:' "$LOG_DIR/rust-tests.log" | tail -n 1)"
 fi
 
+section "style: cargo fmt --check, cargo clippy -D warnings"
+style_rc=0
+cargo fmt --all --check >"$LOG_DIR/fmt.log" 2>&1 || style_rc=1
+[ "$style_rc" -eq 0 ] || { echo "cargo fmt --all --check: files not formatted (run cargo fmt --all):"; grep '^Diff in' "$LOG_DIR/fmt.log" | sort -u; }
+run_logged clippy "$LOG_DIR/clippy.log" cargo clippy --workspace --all-targets -- -D warnings || style_rc=1
+record "style (fmt, clippy)" "$style_rc" "$(grep -cE '^(warning|error)' "$LOG_DIR/clippy.log") clippy findings; fmt $([ -s "$LOG_DIR/fmt.log" ] && echo 'differs' || echo 'clean')"
+
 section "cargo test --doc (doc examples; nextest does not run them)"
 run_logged doctests "$LOG_DIR/doc-tests.log" cargo test --workspace --doc
 rc=$?

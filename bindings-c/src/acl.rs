@@ -88,7 +88,8 @@ pub unsafe extern "C" fn corral_client_create_acl(
         if matches!(mode, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl) {
             return Err(CORRAL_INVALID_ARGUMENT);
         }
-        let acl = acl_arg(acl, acl_len).map_err(|c| if c == CORRAL_INVALID_ARGUMENT { CORRAL_INVALID_ACL } else { c })?;
+        let acl =
+            acl_arg(acl, acl_len).map_err(|c| if c == CORRAL_INVALID_ARGUMENT { CORRAL_INVALID_ACL } else { c })?;
         let opts = CreateOptions::mode(mode).with_acl(acl);
         let wants_path = !(path_buf.is_null() && path_buf_cap == 0);
         if wants_path {
@@ -122,7 +123,13 @@ pub unsafe extern "C" fn corral_client_get_acl(
         let (acl, s) = call(zk, |c| Ok(async move { c.get_acl(path).await }))?;
         let entries = acl
             .into_iter()
-            .map(|a| Ok((a.perms, CString::new(a.id.scheme).map_err(|_| CORRAL_INVALID_UTF8)?, CString::new(a.id.id).map_err(|_| CORRAL_INVALID_UTF8)?)))
+            .map(|a| {
+                Ok((
+                    a.perms,
+                    CString::new(a.id.scheme).map_err(|_| CORRAL_INVALID_UTF8)?,
+                    CString::new(a.id.id).map_err(|_| CORRAL_INVALID_UTF8)?,
+                ))
+            })
             .collect::<Result<Vec<_>, corral_result>>()?;
         *out = Box::into_raw(Box::new(corral_acl_list { entries }));
         put_stat(stat, s);
@@ -148,7 +155,8 @@ pub unsafe extern "C" fn corral_client_set_acl(
 ) -> corral_result {
     guard(|| {
         let path = str_arg(path)?;
-        let acl = acl_arg(acl, acl_len).map_err(|c| if c == CORRAL_INVALID_ARGUMENT { CORRAL_INVALID_ACL } else { c })?;
+        let acl =
+            acl_arg(acl, acl_len).map_err(|c| if c == CORRAL_INVALID_ARGUMENT { CORRAL_INVALID_ACL } else { c })?;
         let version = Some(version).filter(|v| *v != -1);
         let s = call(zk, |c| Ok(async move { c.set_acl(path, &acl, version).await }))?;
         put_stat(stat, s);
@@ -173,7 +181,11 @@ pub unsafe extern "C" fn corral_acl_list_len(list: *const corral_acl_list) -> us
 ///
 /// `list` is NULL or live; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn corral_acl_list_get(list: *const corral_acl_list, index: usize, out: *mut corral_acl) -> corral_result {
+pub unsafe extern "C" fn corral_acl_list_get(
+    list: *const corral_acl_list,
+    index: usize,
+    out: *mut corral_acl,
+) -> corral_result {
     guard(|| {
         let list = list.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let out = out_arg(out)?;
@@ -203,7 +215,14 @@ mod tests {
     #[test]
     fn permission_bits_are_zookeepers() {
         assert_eq!(
-            [CORRAL_PERM_READ, CORRAL_PERM_WRITE, CORRAL_PERM_CREATE, CORRAL_PERM_DELETE, CORRAL_PERM_ADMIN, CORRAL_PERM_ALL],
+            [
+                CORRAL_PERM_READ,
+                CORRAL_PERM_WRITE,
+                CORRAL_PERM_CREATE,
+                CORRAL_PERM_DELETE,
+                CORRAL_PERM_ADMIN,
+                CORRAL_PERM_ALL
+            ],
             [perms::READ, perms::WRITE, perms::CREATE, perms::DELETE, perms::ADMIN, perms::ALL]
         );
     }

@@ -324,7 +324,11 @@ pub(crate) unsafe fn check_path_buffer(
 ///
 /// `zk` is NULL or a live handle; `path` is a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn corral_client_delete(zk: *const corral_client, path: *const c_char, version: i32) -> corral_result {
+pub unsafe extern "C" fn corral_client_delete(
+    zk: *const corral_client,
+    path: *const c_char,
+    version: i32,
+) -> corral_result {
     guard(|| {
         let path = str_arg(path)?;
         call(zk, |c| Ok(async move { c.delete(path, Some(version).filter(|v| *v != CORRAL_ANY_VERSION)).await }))

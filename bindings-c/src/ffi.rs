@@ -45,7 +45,13 @@ pub fn out_arg<'a, T>(p: *mut T) -> Result<&'a mut T, corral_result> {
 /// # Safety
 ///
 /// `buf` is NULL or points to `cap` writable bytes; `len` is NULL or writable.
-pub unsafe fn write_buf(bytes: &[u8], nul: bool, buf: *mut u8, cap: usize, len: *mut usize) -> Result<(), corral_result> {
+pub unsafe fn write_buf(
+    bytes: &[u8],
+    nul: bool,
+    buf: *mut u8,
+    cap: usize,
+    len: *mut usize,
+) -> Result<(), corral_result> {
     let len = out_arg(len)?;
     let needed = bytes.len() + usize::from(nul);
     if buf.is_null() && cap > 0 {

@@ -33,7 +33,9 @@ pub struct corral_cluster {
 }
 
 /// Runs a kit future to completion, blocking.
-fn wait<T>(fut: impl std::future::Future<Output = Result<T, corral::embedded::EmbedError>>) -> Result<T, corral_result> {
+fn wait<T>(
+    fut: impl std::future::Future<Output = Result<T, corral::embedded::EmbedError>>,
+) -> Result<T, corral_result> {
     corral::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_embed(&e))
 }
 
@@ -91,7 +93,11 @@ pub unsafe extern "C" fn corral_cluster_size(cluster: *const corral_cluster) -> 
 ///
 /// `cluster` is NULL or live; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn corral_cluster_port(cluster: *const corral_cluster, index: usize, out: *mut u16) -> corral_result {
+pub unsafe extern "C" fn corral_cluster_port(
+    cluster: *const corral_cluster,
+    index: usize,
+    out: *mut u16,
+) -> corral_result {
     guard(|| {
         let c = cluster.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let out = out_arg(out)?;
@@ -106,7 +112,11 @@ pub unsafe extern "C" fn corral_cluster_port(cluster: *const corral_cluster, ind
 ///
 /// `cluster` is NULL or live; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn corral_cluster_leader(cluster: *const corral_cluster, timeout_ms: u32, out: *mut usize) -> corral_result {
+pub unsafe extern "C" fn corral_cluster_leader(
+    cluster: *const corral_cluster,
+    timeout_ms: u32,
+    out: *mut usize,
+) -> corral_result {
     guard(|| {
         let c = cluster.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let out = out_arg(out)?;
@@ -121,7 +131,11 @@ pub unsafe extern "C" fn corral_cluster_leader(cluster: *const corral_cluster, t
 ///
 /// `cluster` is NULL or live; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn corral_cluster_mode(cluster: *const corral_cluster, index: usize, out: *mut i32) -> corral_result {
+pub unsafe extern "C" fn corral_cluster_mode(
+    cluster: *const corral_cluster,
+    index: usize,
+    out: *mut i32,
+) -> corral_result {
     guard(|| {
         let c = cluster.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let out = out_arg(out)?;
@@ -208,7 +222,10 @@ pub struct corral_fault_relay {
 ///
 /// `upstream` is a NUL-terminated string; `out` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn corral_fault_relay_start(upstream: *const c_char, out: *mut *mut corral_fault_relay) -> corral_result {
+pub unsafe extern "C" fn corral_fault_relay_start(
+    upstream: *const c_char,
+    out: *mut *mut corral_fault_relay,
+) -> corral_result {
     guard(|| {
         let upstream = str_arg(upstream)?;
         let out = out_arg(out)?;
@@ -308,11 +325,17 @@ pub unsafe extern "C" fn corral_fault_relay_free(relay: *mut corral_fault_relay)
 ///
 /// `zk` is NULL or live; `server` is a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn corral_client_expire_session(zk: *const corral_client, server: *const c_char, timeout_ms: u32) -> corral_result {
+pub unsafe extern "C" fn corral_client_expire_session(
+    zk: *const corral_client,
+    server: *const c_char,
+    timeout_ms: u32,
+) -> corral_result {
     guard(|| {
         let zk = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let server = str_arg(server)?;
         let client = zk.get()?;
-        wait(async move { expire_session(&client, server, Duration::from_millis(u64::from(timeout_ms))).await.map(|_| ()) })
+        wait(
+            async move { expire_session(&client, server, Duration::from_millis(u64::from(timeout_ms))).await.map(|_| ()) },
+        )
     })
 }

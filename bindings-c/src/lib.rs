@@ -12,7 +12,6 @@
 //!
 //! May use: `corral`'s public API only.
 
-
 pub mod acl;
 pub mod client;
 mod dispatch;

@@ -80,7 +80,10 @@ pub unsafe extern "C" fn corral_client_options_free(opts: *mut corral_client_opt
 ///
 /// `opts` is NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn corral_client_options_session_timeout(opts: *mut corral_client_options, ms: u32) -> corral_result {
+pub unsafe extern "C" fn corral_client_options_session_timeout(
+    opts: *mut corral_client_options,
+    ms: u32,
+) -> corral_result {
     guard(|| {
         let opts = out_arg(opts)?;
         if ms == 0 {
@@ -98,7 +101,10 @@ pub unsafe extern "C" fn corral_client_options_session_timeout(opts: *mut corral
 ///
 /// `opts` is NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn corral_client_options_connection_timeout(opts: *mut corral_client_options, ms: u32) -> corral_result {
+pub unsafe extern "C" fn corral_client_options_connection_timeout(
+    opts: *mut corral_client_options,
+    ms: u32,
+) -> corral_result {
     guard(|| {
         let opts = out_arg(opts)?;
         if ms == 0 {
@@ -159,7 +165,10 @@ pub unsafe extern "C" fn corral_client_options_session(
 ///
 /// `opts` is NULL or live.
 #[no_mangle]
-pub unsafe extern "C" fn corral_client_options_read_only(opts: *mut corral_client_options, allow: bool) -> corral_result {
+pub unsafe extern "C" fn corral_client_options_read_only(
+    opts: *mut corral_client_options,
+    allow: bool,
+) -> corral_result {
     guard(|| {
         out_arg(opts)?.read_only = allow;
         Ok(())

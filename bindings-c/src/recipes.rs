@@ -257,7 +257,12 @@ pub unsafe extern "C" fn corral_latch_has_leadership(latch: *const corral_latch)
 ///
 /// `latch` is NULL or live; `buf` has `cap` writable bytes; `len` is writable.
 #[no_mangle]
-pub unsafe extern "C" fn corral_latch_leader(latch: *const corral_latch, buf: *mut c_char, cap: usize, len: *mut usize) -> corral_result {
+pub unsafe extern "C" fn corral_latch_leader(
+    latch: *const corral_latch,
+    buf: *mut c_char,
+    cap: usize,
+    len: *mut usize,
+) -> corral_result {
     guard(|| {
         let latch = latch.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         out_arg(len)?;

@@ -178,9 +178,10 @@ pub fn from_client(e: &ClientError) -> corral_result {
 /// The code of a kit error.
 pub fn from_embed(e: &EmbedError) -> corral_result {
     match e {
-        EmbedError::NoMember { .. } | EmbedError::BadAddress(_) | EmbedError::UnknownSession(_) | EmbedError::NoVoters => {
-            CORRAL_INVALID_ARGUMENT
-        }
+        EmbedError::NoMember { .. }
+        | EmbedError::BadAddress(_)
+        | EmbedError::UnknownSession(_)
+        | EmbedError::NoVoters => CORRAL_INVALID_ARGUMENT,
         EmbedError::NoSession => CORRAL_SESSION_EXPIRED,
         EmbedError::Closed => CORRAL_CLOSED_HANDLE,
         EmbedError::Timeout { .. } => CORRAL_TIMEOUT,

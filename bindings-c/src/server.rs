@@ -180,9 +180,8 @@ pub unsafe extern "C" fn corral_server_start(
     guard(|| {
         let out = out_arg(out)?;
         let builder = opts.as_ref().map_or_else(ServerBuilder::new, |o| o.builder.clone());
-        let server = corral::runtime::block_on(builder.start())
-            .map_err(|e| from_block(&e))?
-            .map_err(|e| from_embed(&e))?;
+        let server =
+            corral::runtime::block_on(builder.start()).map_err(|e| from_block(&e))?.map_err(|e| from_embed(&e))?;
         let connect_string = CString::new(server.connect_string()).map_err(|_| CORRAL_SERVER_ERROR)?;
         let port = server.port();
         *out = Box::into_raw(Box::new(corral_server { server: Mutex::new(Some(server)), connect_string, port }));

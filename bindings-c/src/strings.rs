@@ -15,7 +15,8 @@ pub struct corral_strings {
 impl corral_strings {
     /// A new heap list for C; a string with a NUL byte cannot be returned.
     pub fn boxed(items: Vec<String>) -> Result<*mut corral_strings, corral_result> {
-        let items = items.into_iter().map(CString::new).collect::<Result<Vec<_>, _>>().map_err(|_| CORRAL_INVALID_UTF8)?;
+        let items =
+            items.into_iter().map(CString::new).collect::<Result<Vec<_>, _>>().map_err(|_| CORRAL_INVALID_UTF8)?;
         Ok(Box::into_raw(Box::new(corral_strings { items })))
     }
 }

@@ -167,7 +167,9 @@ pub unsafe extern "C" fn corral_txn_commit(txn: *const corral_txn, out: *mut *mu
         let results = results
             .into_iter()
             .map(|r| match r {
-                OpResult::Created { path, stat } => Ok((CORRAL_OK, Some(CString::new(path).map_err(|_| CORRAL_INVALID_UTF8)?), stat)),
+                OpResult::Created { path, stat } => {
+                    Ok((CORRAL_OK, Some(CString::new(path).map_err(|_| CORRAL_INVALID_UTF8)?), stat))
+                }
                 OpResult::SetData(stat) => Ok((CORRAL_OK, None, Some(stat))),
                 OpResult::Error(code) => {
                     if first_failure == CORRAL_OK && code != Code::Ok && code != Code::RuntimeInconsistency {
@@ -227,7 +229,11 @@ pub unsafe extern "C" fn corral_txn_results_code(results: *const corral_txn_resu
 /// `results` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn corral_txn_results_path(results: *const corral_txn_results, index: usize) -> *const c_char {
-    results.as_ref().and_then(|r| r.results.get(index)).and_then(|r| r.1.as_ref()).map_or(std::ptr::null(), |p| p.as_ptr())
+    results
+        .as_ref()
+        .and_then(|r| r.results.get(index))
+        .and_then(|r| r.1.as_ref())
+        .map_or(std::ptr::null(), |p| p.as_ptr())
 }
 
 /// The stat a set-data (or create) sub-op returned into `out`;

@@ -73,7 +73,8 @@ pub struct corral_watched_event {
 /// A watch callback: runs on the dispatch thread; `event` and its `path`
 /// are valid during the call only.
 #[allow(non_camel_case_types)]
-pub type corral_watch_fn = Option<unsafe extern "C" fn(event: *const corral_watched_event, userdata: *mut std::ffi::c_void)>;
+pub type corral_watch_fn =
+    Option<unsafe extern "C" fn(event: *const corral_watched_event, userdata: *mut std::ffi::c_void)>;
 
 /// A state callback: runs on the dispatch thread with a `CORRAL_STATE_*`.
 #[allow(non_camel_case_types)]
@@ -92,7 +93,12 @@ pub fn state_code(s: State) -> i32 {
 }
 
 /// Calls `cb` with `ev` on the dispatch thread.
-async fn deliver(cb: unsafe extern "C" fn(*const corral_watched_event, *mut std::ffi::c_void), ud: UserData, ev: WatchedEvent, live: Option<Arc<AtomicBool>>) {
+async fn deliver(
+    cb: unsafe extern "C" fn(*const corral_watched_event, *mut std::ffi::c_void),
+    ud: UserData,
+    ev: WatchedEvent,
+    live: Option<Arc<AtomicBool>>,
+) {
     post(move || {
         if live.is_some_and(|l| !l.load(Ordering::Acquire)) {
             return;
@@ -111,13 +117,21 @@ async fn deliver(cb: unsafe extern "C" fn(*const corral_watched_event, *mut std:
 }
 
 /// Runs a one-shot watch's callback once, when it fires.
-fn arm(watch: OneshotWatch, cb: unsafe extern "C" fn(*const corral_watched_event, *mut std::ffi::c_void), ud: UserData) {
+fn arm(
+    watch: OneshotWatch,
+    cb: unsafe extern "C" fn(*const corral_watched_event, *mut std::ffi::c_void),
+    ud: UserData,
+) {
     corral::runtime::get().spawn(async move { deliver(cb, ud, watch.await, None).await });
 }
 
 /// Delivers every state change of `client` to `cb` on the dispatch thread,
 /// starting with the current state; ends after `CORRAL_STATE_CLOSED`.
-pub fn follow_states(client: &corral::client::Client, cb: unsafe extern "C" fn(i32, *mut std::ffi::c_void), ud: UserData) {
+pub fn follow_states(
+    client: &corral::client::Client,
+    cb: unsafe extern "C" fn(i32, *mut std::ffi::c_void),
+    ud: UserData,
+) {
     let mut rx = client.state_changes();
     let now = client.state();
     corral::runtime::get().spawn(async move {

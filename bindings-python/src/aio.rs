@@ -52,9 +52,7 @@ impl AsyncClient {
         read_only: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let b = builder(hosts, session_timeout, connection_timeout, auth, read_only)?;
-        awaitable(py, b.connect(), |py, client| {
-            Ok(Py::new(py, AsyncClient { client })?.into_any())
-        })
+        awaitable(py, b.connect(), |py, client| Ok(Py::new(py, AsyncClient { client })?.into_any()))
     }
 
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -90,9 +88,7 @@ impl AsyncClient {
 
     /// Every state change from now on.
     fn state_changes(&self) -> StateStream {
-        StateStream {
-            rx: Arc::new(Mutex::new(self.client.state_changes())),
-        }
+        StateStream { rx: Arc::new(Mutex::new(self.client.state_changes())) }
     }
 
     #[pyo3(signature = (path, data, acl, mode, ttl_ms=None))]
@@ -107,11 +103,9 @@ impl AsyncClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = create_options(acl, mode, ttl_ms)?;
         let c = self.client.clone();
-        awaitable(
-            py,
-            async move { c.create_with_stat(&path, &data, &opts).await },
-            |py, (p, s)| into(py, (p, convert::stat(&s))),
-        )
+        awaitable(py, async move { c.create_with_stat(&path, &data, &opts).await }, |py, (p, s)| {
+            into(py, (p, convert::stat(&s)))
+        })
     }
 
     fn delete<'py>(&self, py: Python<'py>, path: String, version: i32) -> PyResult<Bound<'py, PyAny>> {
@@ -121,9 +115,7 @@ impl AsyncClient {
 
     fn exists<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(py, async move { c.exists(&path).await }, |py, s| {
-            into(py, s.as_ref().map(convert::stat))
-        })
+        awaitable(py, async move { c.exists(&path).await }, |py, s| into(py, s.as_ref().map(convert::stat)))
     }
 
     fn exists_w<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
@@ -149,11 +141,7 @@ impl AsyncClient {
 
     fn set_data<'py>(&self, py: Python<'py>, path: String, data: Vec<u8>, version: i32) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(
-            py,
-            async move { c.set_data(&path, &data, Some(version)).await },
-            |py, s| into(py, convert::stat(&s)),
-        )
+        awaitable(py, async move { c.set_data(&path, &data, Some(version)).await }, |py, s| into(py, convert::stat(&s)))
     }
 
     fn get_acl<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
@@ -172,18 +160,12 @@ impl AsyncClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
         let acl = convert::acls_from(acl);
-        awaitable(
-            py,
-            async move { c.set_acl(&path, &acl, Some(version)).await },
-            |py, s| into(py, convert::stat(&s)),
-        )
+        awaitable(py, async move { c.set_acl(&path, &acl, Some(version)).await }, |py, s| into(py, convert::stat(&s)))
     }
 
     fn get_children<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(py, async move { c.get_children2(&path).await }, |py, (n, s)| {
-            into(py, (n, convert::stat(&s)))
-        })
+        awaitable(py, async move { c.get_children2(&path).await }, |py, (n, s)| into(py, (n, convert::stat(&s))))
     }
 
     fn get_children_w<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
@@ -195,9 +177,7 @@ impl AsyncClient {
 
     fn get_all_children_number<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(py, async move { c.get_all_children_number(&path).await }, |py, n| {
-            into(py, n)
-        })
+        awaitable(py, async move { c.get_all_children_number(&path).await }, |py, n| into(py, n))
     }
 
     fn get_ephemerals<'py>(&self, py: Python<'py>, prefix: String) -> PyResult<Bound<'py, PyAny>> {
@@ -213,10 +193,7 @@ impl AsyncClient {
     fn who_am_i<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
         awaitable(py, async move { c.who_am_i().await }, |py, infos| {
-            into(
-                py,
-                infos.into_iter().map(|i| (i.auth_scheme, i.user)).collect::<Vec<_>>(),
-            )
+            into(py, infos.into_iter().map(|i| (i.auth_scheme, i.user)).collect::<Vec<_>>())
         })
     }
 
@@ -228,18 +205,9 @@ impl AsyncClient {
     /// A persistent (or recursive) watch as an async iterator of events.
     fn add_watch<'py>(&self, py: Python<'py>, path: String, recursive: bool) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(
-            py,
-            async move { c.add_watch(&path, add_watch_mode(recursive)).await },
-            |py, s| {
-                into(
-                    py,
-                    WatchStream {
-                        stream: Arc::new(Mutex::new(s)),
-                    },
-                )
-            },
-        )
+        awaitable(py, async move { c.add_watch(&path, add_watch_mode(recursive)).await }, |py, s| {
+            into(py, WatchStream { stream: Arc::new(Mutex::new(s)) })
+        })
     }
 
     fn remove_watches<'py>(&self, py: Python<'py>, path: String, watcher_type: &str) -> PyResult<Bound<'py, PyAny>> {
@@ -263,11 +231,8 @@ impl AsyncClient {
             }
         };
         awaitable(py, fut, move |py, results| {
-            let out: PyResult<Vec<_>> = results
-                .into_iter()
-                .zip(paths.iter())
-                .map(|(r, p)| convert::op_result(py, r, Some(p)))
-                .collect();
+            let out: PyResult<Vec<_>> =
+                results.into_iter().zip(paths.iter()).map(|(r, p)| convert::op_result(py, r, Some(p))).collect();
             into(py, out?)
         })
     }
@@ -286,11 +251,8 @@ impl AsyncClient {
             c.multi_read(&d, &ch).await
         };
         awaitable(py, fut, move |py, results| {
-            let out: PyResult<Vec<_>> = results
-                .into_iter()
-                .zip(paths.iter())
-                .map(|(r, p)| convert::op_result(py, r, Some(p)))
-                .collect();
+            let out: PyResult<Vec<_>> =
+                results.into_iter().zip(paths.iter()).map(|(r, p)| convert::op_result(py, r, Some(p))).collect();
             into(py, out?)
         })
     }
@@ -314,9 +276,7 @@ pub struct Watch {
 
 impl Watch {
     fn new(w: OneshotWatch) -> Watch {
-        Watch {
-            watch: std::sync::Mutex::new(Some(w)),
-        }
+        Watch { watch: std::sync::Mutex::new(Some(w)) }
     }
 }
 

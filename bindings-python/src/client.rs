@@ -25,9 +25,7 @@ pub fn builder(
     auth: Vec<(String, Vec<u8>)>,
     read_only: bool,
 ) -> PyResult<corral::client::ClientBuilder> {
-    let mut b = CoreClient::builder(hosts)
-        .session_timeout(seconds(session_timeout)?)
-        .read_only(read_only);
+    let mut b = CoreClient::builder(hosts).session_timeout(seconds(session_timeout)?).read_only(read_only);
     if let Some(t) = connection_timeout {
         b = b.connection_timeout(seconds(t)?);
     }
@@ -75,27 +73,18 @@ pub fn transaction(client: &CoreClient, ops: &Bound<'_, PyList>) -> PyResult<(Tr
     let mut t = client.transaction();
     let mut paths = Vec::with_capacity(ops.len());
     for op in ops.iter() {
-        let op = op
-            .cast_into::<PyTuple>()
-            .map_err(|_| PyTypeError::new_err("a transaction op is a tuple"))?;
+        let op = op.cast_into::<PyTuple>().map_err(|_| PyTypeError::new_err("a transaction op is a tuple"))?;
         let kind: String = op.get_item(0)?.extract()?;
         let path: String = op.get_item(1)?.extract()?;
         t = match kind.as_str() {
             "create" => {
                 let data: Vec<u8> = op.get_item(2)?.extract::<&[u8]>()?.to_vec();
-                let opts = create_options(
-                    op.get_item(3)?.extract()?,
-                    op.get_item(4)?.extract()?,
-                    op.get_item(5)?.extract()?,
-                )?;
+                let opts =
+                    create_options(op.get_item(3)?.extract()?, op.get_item(4)?.extract()?, op.get_item(5)?.extract()?)?;
                 t.create(&path, &data, &opts)
             }
             "delete" => t.delete(&path, Some(op.get_item(2)?.extract()?)),
-            "set_data" => t.set_data(
-                &path,
-                op.get_item(2)?.extract::<&[u8]>()?,
-                Some(op.get_item(3)?.extract()?),
-            ),
+            "set_data" => t.set_data(&path, op.get_item(2)?.extract::<&[u8]>()?, Some(op.get_item(3)?.extract()?)),
             "check" => t.check(&path, op.get_item(2)?.extract()?),
             other => return Err(PyValueError::new_err(format!("unknown transaction op {other:?}"))),
         };
@@ -234,10 +223,7 @@ impl SyncClient {
     }
 
     fn set_data(&self, py: Python<'_>, path: &str, data: &[u8], version: i32) -> PyResult<StatTuple> {
-        Ok(convert::stat(&block_on(
-            py,
-            self.client.set_data(path, data, Some(version)),
-        )?))
+        Ok(convert::stat(&block_on(py, self.client.set_data(path, data, Some(version)))?))
     }
 
     fn get_acl(&self, py: Python<'_>, path: &str) -> PyResult<(Vec<AclTuple>, StatTuple)> {
@@ -247,10 +233,7 @@ impl SyncClient {
 
     fn set_acl(&self, py: Python<'_>, path: &str, acl: Vec<AclTuple>, version: i32) -> PyResult<StatTuple> {
         let acl = convert::acls_from(acl);
-        Ok(convert::stat(&block_on(
-            py,
-            self.client.set_acl(path, &acl, Some(version)),
-        )?))
+        Ok(convert::stat(&block_on(py, self.client.set_acl(path, &acl, Some(version)))?))
     }
 
     #[pyo3(signature = (path, watch=None))]
@@ -309,16 +292,8 @@ impl SyncClient {
         raise_on_error: bool,
     ) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         let (t, paths) = transaction(&self.client, ops)?;
-        let results = if raise_on_error {
-            block_on(py, t.commit())?
-        } else {
-            block_on(py, t.commit_results())?
-        };
-        results
-            .into_iter()
-            .zip(paths.iter())
-            .map(|(r, p)| convert::op_result(py, r, Some(p)))
-            .collect()
+        let results = if raise_on_error { block_on(py, t.commit())? } else { block_on(py, t.commit_results())? };
+        results.into_iter().zip(paths.iter()).map(|(r, p)| convert::op_result(py, r, Some(p))).collect()
     }
 
     fn multi_read<'py>(
@@ -331,11 +306,7 @@ impl SyncClient {
         let c: Vec<&str> = get_children.iter().map(String::as_str).collect();
         let results = block_on(py, self.client.multi_read(&d, &c))?;
         let paths = get_data.iter().chain(get_children.iter());
-        results
-            .into_iter()
-            .zip(paths)
-            .map(|(r, p)| convert::op_result(py, r, Some(p)))
-            .collect()
+        results.into_iter().zip(paths).map(|(r, p)| convert::op_result(py, r, Some(p))).collect()
     }
 
     fn ensure_path(&self, py: Python<'_>, path: &str) -> PyResult<()> {

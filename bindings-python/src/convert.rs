@@ -35,12 +35,7 @@ pub fn stat(s: &Stat) -> StatTuple {
 }
 
 pub fn acls_from(acls: Vec<AclTuple>) -> Vec<Acl> {
-    acls.into_iter()
-        .map(|(perms, scheme, id)| Acl {
-            perms,
-            id: Id::new(scheme, id),
-        })
-        .collect()
+    acls.into_iter().map(|(perms, scheme, id)| Acl { perms, id: Id::new(scheme, id) }).collect()
 }
 
 pub fn acls_to(acls: Vec<Acl>) -> Vec<AclTuple> {

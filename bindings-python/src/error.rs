@@ -13,24 +13,14 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
-create_exception!(
-    corral.exceptions,
-    CorralError,
-    PyException,
-    "Base class of every exception corral raises."
-);
+create_exception!(corral.exceptions, CorralError, PyException, "Base class of every exception corral raises.");
 create_exception!(
     corral.exceptions,
     ZookeeperError,
     CorralError,
     "An operation failed with a ZooKeeper result code: `.code` is its number, `.path` the znode it concerns (or None)."
 );
-create_exception!(
-    corral.exceptions,
-    ZookeeperStoppedError,
-    CorralError,
-    "The client is not started, or was stopped."
-);
+create_exception!(corral.exceptions, ZookeeperStoppedError, CorralError, "The client is not started, or was stopped.");
 create_exception!(
     corral.exceptions,
     ServerError,
@@ -153,10 +143,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CancelledError", py.get_type::<CancelledError>())?;
     add_code_classes(m)?;
     // The code table itself, so tests can check that every code has a class.
-    let codes: Vec<(i32, &str)> = (-200..=0)
-        .filter_map(Code::from_i32)
-        .map(|c| (c.as_i32(), c.name()))
-        .collect();
+    let codes: Vec<(i32, &str)> = (-200..=0).filter_map(Code::from_i32).map(|c| (c.as_i32(), c.name())).collect();
     m.add("CODES", codes)?;
     Ok(())
 }

@@ -57,10 +57,7 @@ impl Dispatcher {
         let (reg_tx, reg_rx) = mpsc::unbounded_channel();
         let (out_tx, out_rx) = std_mpsc::channel();
         runtime::get().spawn(pump(reg_rx, client.state_changes(), out_tx));
-        Dispatcher {
-            registrations: Mutex::new(Some(reg_tx)),
-            deliveries: Mutex::new(out_rx),
-        }
+        Dispatcher { registrations: Mutex::new(Some(reg_tx)), deliveries: Mutex::new(out_rx) }
     }
 
     /// Calls `callback` on the dispatch thread when `source` fires.

@@ -44,9 +44,7 @@ fn core_client(client: &Bound<'_, PyAny>) -> PyResult<CoreClient> {
     if let Ok(c) = client.cast::<AsyncClient>() {
         return Ok(c.get().client.clone());
     }
-    Err(PyTypeError::new_err(
-        "a recipe needs a corral._corral.Client or AsyncClient",
-    ))
+    Err(PyTypeError::new_err("a recipe needs a corral._corral.Client or AsyncClient"))
 }
 
 /// Optional seconds as a duration.

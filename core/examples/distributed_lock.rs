@@ -59,7 +59,9 @@ fn parse_args() -> Result<Args, String> {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match a.as_str() {
             "--kazoo" => args.naming = Naming::Kazoo,
-            "--hold-ms" => args.hold = Duration::from_millis(value("--hold-ms")?.parse().map_err(|e| format!("--hold-ms: {e}"))?),
+            "--hold-ms" => {
+                args.hold = Duration::from_millis(value("--hold-ms")?.parse().map_err(|e| format!("--hold-ms: {e}"))?)
+            }
             "--rounds" => args.rounds = value("--rounds")?.parse().map_err(|e| format!("--rounds: {e}"))?,
             "--id" => args.id = value("--id")?,
             "--log-node" => args.log_node = Some(value("--log-node")?),

@@ -192,7 +192,10 @@ async fn bad_paths_get_zookeepers_codes() {
         }
         // Reads do not validate: a bad path simply does not exist.
         assert_eq!(c.call(4, &Request::GetData { path: "/keep/".into(), watch: false }).0.err, Code::NoNode.as_i32());
-        assert_eq!(c.call(3, &Request::Exists { path: "/a\0".into(), watch: false }).0.err, Code::BadArguments.as_i32());
+        assert_eq!(
+            c.call(3, &Request::Exists { path: "/a\0".into(), watch: false }).0.err,
+            Code::BadArguments.as_i32()
+        );
         // Bad create flags.
         assert_eq!(c.call(1, &create("/flags", 7)).0.err, Code::BadArguments.as_i32());
         assert_healthy(addr);

@@ -248,7 +248,11 @@ both_servers!(dropping_the_last_handle_closes_the_session, |srv: TestServer| asy
     let (_, gone) = observer.exists_w("/owned").await.unwrap();
     drop(zk);
     // One handle is still alive: the session stays.
-    assert!(tokio::time::timeout(Duration::from_millis(300), observer.exists("/owned")).await.unwrap().unwrap().is_some());
+    assert!(tokio::time::timeout(Duration::from_millis(300), observer.exists("/owned"))
+        .await
+        .unwrap()
+        .unwrap()
+        .is_some());
     drop(copy);
     let ev = tokio::time::timeout(T, gone).await.expect("the session closes when the last handle is dropped");
     assert_eq!((ev.event_type, ev.path.as_str()), (EventType::NodeDeleted, "/owned"));

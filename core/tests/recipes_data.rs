@@ -27,7 +27,11 @@ use tokio::sync::broadcast;
 const T: Duration = Duration::from_secs(10);
 
 /// The first event matching `pred` within [`T`].
-async fn until<E: Clone + std::fmt::Debug>(rx: &mut broadcast::Receiver<E>, what: &str, pred: impl Fn(&E) -> bool) -> E {
+async fn until<E: Clone + std::fmt::Debug>(
+    rx: &mut broadcast::Receiver<E>,
+    what: &str,
+    pred: impl Fn(&E) -> bool,
+) -> E {
     let wait = async {
         loop {
             match rx.recv().await {
@@ -103,7 +107,10 @@ both_servers!(queue_fifo_and_priority_order, |srv: TestServer| async move {
     q.put_all(&[b"b0", b"b1", b"b2"]).await.unwrap();
     assert_eq!(q.len().await.unwrap(), 8);
     let names = zk.get_children("/q/fifo").await.unwrap();
-    assert!(names.iter().all(|n| n.starts_with("entry-100-") && n.len() == "entry-100-".len() + 10), "kazoo naming: {names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("entry-100-") && n.len() == "entry-100-".len() + 10),
+        "kazoo naming: {names:?}"
+    );
     let mut got = Vec::new();
     while let Some(item) = q.get().await.unwrap() {
         got.push(String::from_utf8(item).unwrap());
@@ -173,7 +180,12 @@ fn spawn_consumers(
 async fn check_consumed(consumers: Vec<tokio::task::JoinHandle<Vec<String>>>, produced: &[String]) {
     let mut all = Vec::new();
     for c in consumers {
-        all.extend(tokio::time::timeout(Duration::from_secs(40), c).await.expect("consumers finished: an item was lost").unwrap());
+        all.extend(
+            tokio::time::timeout(Duration::from_secs(40), c)
+                .await
+                .expect("consumers finished: an item was lost")
+                .unwrap(),
+        );
     }
     let distinct: HashSet<&String> = all.iter().collect();
     assert_eq!(distinct.len(), all.len(), "an item was consumed twice");
@@ -385,12 +397,27 @@ both_servers!(node_and_children_caches_follow_changes, |srv: TestServer| async m
     until(&mut ev, "initialized", |e| *e == PathChildrenCacheEvent::Initialized).await;
     children_become(&mut names, &["a"]).await;
     writer.create("/nc/kids/b", b"b0", &CreateOptions::mode(CreateMode::Ephemeral)).await.unwrap();
-    until(&mut ev, "b added", |e| matches!(e, PathChildrenCacheEvent::ChildAdded(d) if d.path == "/nc/kids/b" && d.data == b"b0")).await;
+    until(
+        &mut ev,
+        "b added",
+        |e| matches!(e, PathChildrenCacheEvent::ChildAdded(d) if d.path == "/nc/kids/b" && d.data == b"b0"),
+    )
+    .await;
     children_become(&mut names, &["a", "b"]).await;
     writer.set_data("/nc/kids/a", b"a1", None).await.unwrap();
-    until(&mut ev, "a updated", |e| matches!(e, PathChildrenCacheEvent::ChildUpdated(d) if d.path == "/nc/kids/a" && d.data == b"a1")).await;
+    until(
+        &mut ev,
+        "a updated",
+        |e| matches!(e, PathChildrenCacheEvent::ChildUpdated(d) if d.path == "/nc/kids/a" && d.data == b"a1"),
+    )
+    .await;
     writer.close().await;
-    until(&mut ev, "ephemeral b removed", |e| matches!(e, PathChildrenCacheEvent::ChildRemoved(d) if d.path == "/nc/kids/b")).await;
+    until(
+        &mut ev,
+        "ephemeral b removed",
+        |e| matches!(e, PathChildrenCacheEvent::ChildRemoved(d) if d.path == "/nc/kids/b"),
+    )
+    .await;
     children_become(&mut names, &["a"]).await;
     let now: Vec<(String, Vec<u8>)> = cache.current_data().into_iter().map(|d| (d.path, d.data)).collect();
     assert_eq!(now, [("/nc/kids/a".to_string(), b"a1".to_vec())]);

@@ -58,7 +58,14 @@ impl Exclusion {
 
 /// Takes the lock `rounds` times, working inside while ownership is certain
 /// and leaving the moment it is not. Returns (rounds, failed attempts).
-async fn hammer(client: Client, path: &'static str, naming: Naming, rounds: usize, hold: Duration, ex: Arc<Exclusion>) -> (usize, usize) {
+async fn hammer(
+    client: Client,
+    path: &'static str,
+    naming: Naming,
+    rounds: usize,
+    hold: Duration,
+    ex: Arc<Exclusion>,
+) -> (usize, usize) {
     let mut lock = Lock::with_naming(&client, path, naming);
     let (mut done, mut failed) = (0, 0);
     while done < rounds {
@@ -355,7 +362,14 @@ both_servers!(exclusion_across_a_server_restart, |srv: TestServer| async move {
     let mut tasks = Vec::new();
     for _ in 0..4 {
         let client = srv.client_with(Duration::from_secs(8)).await;
-        tasks.push(tokio::spawn(hammer(client, "/locks/restart", Naming::Curator, 12, Duration::from_millis(15), ex.clone())));
+        tasks.push(tokio::spawn(hammer(
+            client,
+            "/locks/restart",
+            Naming::Curator,
+            12,
+            Duration::from_millis(15),
+            ex.clone(),
+        )));
     }
     assert!(eventually(T, || ex.entries() >= 8).await);
     srv.restart().await;

@@ -127,8 +127,7 @@ impl BenchArgs {
     /// Whether `phase` runs: listed by `--only` (or no `--only`), and for
     /// the ensemble phase no `--no-ensemble`.
     fn runs(&self, phase: Phase) -> bool {
-        (self.only.is_empty() || self.only.contains(&phase))
-            && !(phase == Phase::Ensemble && self.no_ensemble)
+        (self.only.is_empty() || self.only.contains(&phase)) && !(phase == Phase::Ensemble && self.no_ensemble)
     }
 }
 
@@ -218,39 +217,22 @@ fn measure(args: &BenchArgs) -> Result<Report> {
         java: args.java.clone(),
         zookeeper_classpath: args.zookeeper_classpath.clone(),
     };
-    let java_version = if args.no_zookeeper {
-        None
-    } else {
-        Some(check_zookeeper(args)?)
-    };
-    let kinds: &[Kind] = if args.no_zookeeper {
-        &[Kind::Corral]
-    } else {
-        &[Kind::Corral, Kind::ZooKeeper]
-    };
+    let java_version = if args.no_zookeeper { None } else { Some(check_zookeeper(args)?) };
+    let kinds: &[Kind] = if args.no_zookeeper { &[Kind::Corral] } else { &[Kind::Corral, Kind::ZooKeeper] };
     let timeout = Duration::from_secs(args.timeout);
     let load_at_start = load_average();
     let mut report = Report::default();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
 
     if args.runs(Phase::Startup) {
-        let mut startup: Vec<(Kind, Vec<Duration>)> =
-            kinds.iter().map(|&k| (k, Vec::new())).collect();
+        let mut startup: Vec<(Kind, Vec<Duration>)> = kinds.iter().map(|&k| (k, Vec::new())).collect();
         for run in 0..args.runs {
             // Alternate who goes first so neither always starts on a warmer cache.
-            let order: Vec<usize> = if run % 2 == 0 {
-                (0..kinds.len()).collect()
-            } else {
-                (0..kinds.len()).rev().collect()
-            };
+            let order: Vec<usize> =
+                if run % 2 == 0 { (0..kinds.len()).collect() } else { (0..kinds.len()).rev().collect() };
             for i in order {
                 let kind = kinds[i];
-                progress(&format!(
-                    "start-up run {}/{} of {}",
-                    run + 1,
-                    args.runs,
-                    kind.name()
-                ));
+                progress(&format!("start-up run {}/{} of {}", run + 1, args.runs, kind.name()));
                 let server = Server::spawn(&launcher, kind)?;
                 let took = server.wait_ready(timeout)?;
                 server.stop();
@@ -268,19 +250,9 @@ fn measure(args: &BenchArgs) -> Result<Report> {
             median(0),
             zk(&median),
         ));
-        report.metrics.push(Metric::new(
-            "start-up to first ruok, min",
-            "ms",
-            Better::Lower,
-            1,
-            min(0),
-            zk(&min),
-        ));
+        report.metrics.push(Metric::new("start-up to first ruok, min", "ms", Better::Lower, 1, min(0), zk(&min)));
         for (kind, samples) in &startup {
-            report.samples.push((
-                format!("start-up ms, {}", kind.name()),
-                samples.iter().map(|&d| ms(d)).collect(),
-            ));
+            report.samples.push((format!("start-up ms, {}", kind.name()), samples.iter().map(|&d| ms(d)).collect()));
         }
     }
 
@@ -308,15 +280,11 @@ fn measure(args: &BenchArgs) -> Result<Report> {
         ensemble_rows(&mut report, args, &figures);
     }
 
-    let phases: Vec<&str> = [
-        (Phase::Startup, "startup"),
-        (Phase::Load, "load"),
-        (Phase::Ensemble, "ensemble"),
-    ]
-    .iter()
-    .filter(|(p, _)| args.runs(*p))
-    .map(|(_, name)| *name)
-    .collect();
+    let phases: Vec<&str> = [(Phase::Startup, "startup"), (Phase::Load, "load"), (Phase::Ensemble, "ensemble")]
+        .iter()
+        .filter(|(p, _)| args.runs(*p))
+        .map(|(_, name)| *name)
+        .collect();
     report.settings = vec![
         ("phases", phases.join(", ")),
         ("runs", args.runs.to_string()),
@@ -328,23 +296,9 @@ fn measure(args: &BenchArgs) -> Result<Report> {
         ("failover_rounds", args.failover_rounds.to_string()),
         ("catch_up_rounds", args.catch_up_rounds.to_string()),
         ("timeout_s", args.timeout.to_string()),
-        (
-            "zookeeper",
-            if args.no_zookeeper {
-                "off".into()
-            } else {
-                "on".into()
-            },
-        ),
+        ("zookeeper", if args.no_zookeeper { "off".into() } else { "on".into() }),
         ("zookeeper_classpath", args.zookeeper_classpath.clone()),
-        (
-            "zookeeper_jvm",
-            format!(
-                "{} {}",
-                process::ZOOKEEPER_HEAP_FLAG,
-                process::ZOOKEEPER_LOG_FLAG
-            ),
-        ),
+        ("zookeeper_jvm", format!("{} {}", process::ZOOKEEPER_HEAP_FLAG, process::ZOOKEEPER_LOG_FLAG)),
         (
             "server_config",
             format!(
@@ -356,26 +310,17 @@ fn measure(args: &BenchArgs) -> Result<Report> {
                 ensemble::SYNC_LIMIT
             ),
         ),
-        (
-            "server_logging",
-            "warn for both (RUST_LOG=warn, slf4j-simple warn)".into(),
-        ),
+        ("server_logging", "warn for both (RUST_LOG=warn, slf4j-simple warn)".into()),
     ];
     let temp = std::env::temp_dir();
     report.environment = vec![
         ("corral_version", env!("CARGO_PKG_VERSION").into()),
         ("corral_exe", launcher.corral_exe.display().to_string()),
         ("java", java_version.unwrap_or_else(|| "not used".into())),
-        (
-            "cpus",
-            std::thread::available_parallelism().map_or("unknown".into(), |n| n.to_string()),
-        ),
+        ("cpus", std::thread::available_parallelism().map_or("unknown".into(), |n| n.to_string())),
         ("load_average_at_start", load_at_start),
         ("load_average_at_end", load_average()),
-        (
-            "temp_dir",
-            format!("{} ({})", temp.display(), filesystem_of(&temp)),
-        ),
+        ("temp_dir", format!("{} ({})", temp.display(), filesystem_of(&temp))),
     ];
     Ok(report)
 }
@@ -384,69 +329,20 @@ fn measure(args: &BenchArgs) -> Result<Report> {
 fn load_rows(report: &mut Report, args: &BenchArgs, loads: &[LoadFigures]) {
     type Pick = fn(&LoadFigures) -> f64;
     let rows: [(String, &str, Better, usize, Pick); 8] = [
-        (
-            "RSS idle after start-up".into(),
-            "MiB",
-            Better::Lower,
-            1,
-            |l| mib(l.idle_rss),
-        ),
-        (
-            format!("RSS with {} znodes of {} B", args.znodes, args.value_bytes),
-            "MiB",
-            Better::Lower,
-            1,
-            |l| mib(l.loaded_rss),
-        ),
-        ("peak RSS (VmHWM)".into(), "MiB", Better::Lower, 1, |l| {
-            mib(l.peak_rss)
+        ("RSS idle after start-up".into(), "MiB", Better::Lower, 1, |l| mib(l.idle_rss)),
+        (format!("RSS with {} znodes of {} B", args.znodes, args.value_bytes), "MiB", Better::Lower, 1, |l| {
+            mib(l.loaded_rss)
         }),
-        (
-            "data dir on disk (allocated)".into(),
-            "MiB",
-            Better::Lower,
-            1,
-            |l| mib(l.disk_allocated),
-        ),
-        (
-            "data dir apparent size".into(),
-            "MiB",
-            Better::Lower,
-            1,
-            |l| mib(l.disk_apparent),
-        ),
-        (
-            format!("pipelined create ({} in flight)", args.window),
-            "ops/s",
-            Better::Higher,
-            0,
-            |l| l.pipelined_ops,
-        ),
-        (
-            "sequential create (1 in flight)".into(),
-            "ops/s",
-            Better::Higher,
-            0,
-            |l| l.sync_create_ops,
-        ),
-        (
-            "sequential getData (1 in flight)".into(),
-            "ops/s",
-            Better::Higher,
-            0,
-            |l| l.get_ops,
-        ),
+        ("peak RSS (VmHWM)".into(), "MiB", Better::Lower, 1, |l| mib(l.peak_rss)),
+        ("data dir on disk (allocated)".into(), "MiB", Better::Lower, 1, |l| mib(l.disk_allocated)),
+        ("data dir apparent size".into(), "MiB", Better::Lower, 1, |l| mib(l.disk_apparent)),
+        (format!("pipelined create ({} in flight)", args.window), "ops/s", Better::Higher, 0, |l| l.pipelined_ops),
+        ("sequential create (1 in flight)".into(), "ops/s", Better::Higher, 0, |l| l.sync_create_ops),
+        ("sequential getData (1 in flight)".into(), "ops/s", Better::Higher, 0, |l| l.get_ops),
     ];
     for (name, unit, better, decimals, pick) in rows {
         let zk_value = loads.get(1).map(pick);
-        report.metrics.push(Metric::new(
-            &name,
-            unit,
-            better,
-            decimals,
-            pick(&loads[0]),
-            zk_value,
-        ));
+        report.metrics.push(Metric::new(&name, unit, better, decimals, pick(&loads[0]), zk_value));
     }
 }
 
@@ -456,41 +352,16 @@ fn ensemble_rows(report: &mut Report, args: &BenchArgs, figures: &[(Kind, ensemb
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     // Per server: the samples in ms, `None` if that part failed.
     type Samples = Vec<Option<Vec<f64>>>;
-    let failover_ms: Samples = figures
-        .iter()
-        .map(|(_, f)| {
-            f.failover
-                .as_ref()
-                .ok()
-                .map(|s| s.iter().map(|s| ms(s.took)).collect())
-        })
-        .collect();
-    let catch_up_ms: Samples = figures
-        .iter()
-        .map(|(_, f)| {
-            f.catch_up
-                .as_ref()
-                .ok()
-                .map(|s| s.iter().map(|&d| ms(d)).collect())
-        })
-        .collect();
+    let failover_ms: Samples =
+        figures.iter().map(|(_, f)| f.failover.as_ref().ok().map(|s| s.iter().map(|s| ms(s.took)).collect())).collect();
+    let catch_up_ms: Samples =
+        figures.iter().map(|(_, f)| f.catch_up.as_ref().ok().map(|s| s.iter().map(|&d| ms(d)).collect())).collect();
     type Summary = fn(&[f64]) -> f64;
     let rows: [(String, &Samples, Summary); 3] = [
+        ("leader failover: SIGKILL to first write, median".into(), &failover_ms, median_f64),
+        ("leader failover: SIGKILL to first write, max".into(), &failover_ms, max_f64),
         (
-            "leader failover: SIGKILL to first write, median".into(),
-            &failover_ms,
-            median_f64,
-        ),
-        (
-            "leader failover: SIGKILL to first write, max".into(),
-            &failover_ms,
-            max_f64,
-        ),
-        (
-            format!(
-                "catch-up of a wiped follower, {} znodes: restart to leader's zxid, median",
-                args.znodes
-            ),
+            format!("catch-up of a wiped follower, {} znodes: restart to leader's zxid, median", args.znodes),
             &catch_up_ms,
             median_f64,
         ),
@@ -508,16 +379,12 @@ fn ensemble_rows(report: &mut Report, args: &BenchArgs, figures: &[(Kind, ensemb
     }
     for (i, (kind, _)) in figures.iter().enumerate() {
         if let Some(s) = &failover_ms[i] {
-            report
-                .samples
-                .push((format!("leader failover ms, {}", kind.name()), s.clone()));
+            report.samples.push((format!("leader failover ms, {}", kind.name()), s.clone()));
         }
     }
     for (i, (kind, _)) in figures.iter().enumerate() {
         if let Some(s) = &catch_up_ms[i] {
-            report
-                .samples
-                .push((format!("catch-up ms, {}", kind.name()), s.clone()));
+            report.samples.push((format!("catch-up ms, {}", kind.name()), s.clone()));
         }
     }
 
@@ -558,8 +425,7 @@ fn ensemble_rows(report: &mut Report, args: &BenchArgs, figures: &[(Kind, ensemb
         match &f.failover {
             Ok(samples) => {
                 let resumed = samples.iter().filter(|s| s.resumed).count();
-                let failures: Vec<String> =
-                    samples.iter().map(|s| s.failures.to_string()).collect();
+                let failures: Vec<String> = samples.iter().map(|s| s.failures.to_string()).collect();
                 report.notes.push((
                     format!("leader failover sessions, {}", kind.name()),
                     format!(
@@ -571,67 +437,43 @@ fn ensemble_rows(report: &mut Report, args: &BenchArgs, figures: &[(Kind, ensemb
                     ),
                 ));
             }
-            Err(e) => report.notes.push((
-                format!("leader failover failed, {}", kind.name()),
-                e.to_string(),
-            )),
+            Err(e) => report.notes.push((format!("leader failover failed, {}", kind.name()), e.to_string())),
         }
         if let Err(e) = &f.catch_up {
-            report
-                .notes
-                .push((format!("catch-up failed, {}", kind.name()), e.to_string()));
+            report.notes.push((format!("catch-up failed, {}", kind.name()), e.to_string()));
         }
     }
 }
 
 /// Starts one server, loads it and measures memory, disk and throughput.
-fn load_phase(
-    launcher: &Launcher,
-    kind: Kind,
-    args: &BenchArgs,
-    timeout: Duration,
-) -> Result<LoadFigures> {
+fn load_phase(launcher: &Launcher, kind: Kind, args: &BenchArgs, timeout: Duration) -> Result<LoadFigures> {
     progress(&format!("load phase of {}: starting", kind.name()));
     let server = Server::spawn(launcher, kind)?;
     server.wait_ready(timeout)?;
     std::thread::sleep(SETTLE);
     let idle = server.memory()?;
 
-    let mut client = Client::connect(server.addr(), timeout)
-        .with_context(|| format!("opening a session with {}", kind.name()))?;
+    let mut client =
+        Client::connect(server.addr(), timeout).with_context(|| format!("opening a session with {}", kind.name()))?;
     client.create("/bench", b"")?;
     client.create("/bench-seq", b"")?;
 
-    progress(&format!(
-        "load phase of {}: {} pipelined creates",
-        kind.name(),
-        args.znodes
-    ));
+    progress(&format!("load phase of {}: {} pipelined creates", kind.name(), args.znodes));
     let value_bytes = args.value_bytes as usize;
-    let took = client.create_pipelined(args.znodes, args.window, &bulk_path, &|i| {
-        value(i, value_bytes)
-    })?;
+    let took = client.create_pipelined(args.znodes, args.window, &bulk_path, &|i| value(i, value_bytes))?;
     let pipelined_ops = rate(args.znodes, took);
     std::thread::sleep(SETTLE);
     let loaded = server.memory()?;
     let disk = server.disk_usage()?;
 
-    progress(&format!(
-        "load phase of {}: {} sequential creates",
-        kind.name(),
-        args.sync_creates
-    ));
+    progress(&format!("load phase of {}: {} sequential creates", kind.name(), args.sync_creates));
     let started = Instant::now();
     for i in 0..args.sync_creates {
         client.create(&format!("/bench-seq/s{i:07}"), &value(i, value_bytes))?;
     }
     let sync_create_ops = rate(args.sync_creates, started.elapsed());
 
-    progress(&format!(
-        "load phase of {}: {} sequential getData",
-        kind.name(),
-        args.gets
-    ));
+    progress(&format!("load phase of {}: {} sequential getData", kind.name(), args.gets));
     let started = Instant::now();
     for i in 0..args.gets {
         let n = i % args.znodes;
@@ -686,10 +528,7 @@ fn rate(ops: u32, took: Duration) -> f64 {
 fn median_f64(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
-    sorted
-        .get(sorted.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(f64::NAN)
+    sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// The largest value of a sample (NaN if empty).
@@ -701,10 +540,7 @@ fn max_f64(samples: &[f64]) -> f64 {
 fn median(samples: &[Duration]) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
-    sorted
-        .get(sorted.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or_default()
+    sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or_default()
 }
 
 /// A progress line on stderr (stdout carries only the report).
@@ -730,15 +566,9 @@ fn check_zookeeper(args: &BenchArgs) -> Result<String> {
             output.status
         )));
     }
-    for entry in args
-        .zookeeper_classpath
-        .split(':')
-        .filter(|e| !e.is_empty())
-    {
+    for entry in args.zookeeper_classpath.split(':').filter(|e| !e.is_empty()) {
         if !entry.ends_with('*') && !Path::new(entry).exists() {
-            return Err(Error::msg(format!(
-                "ZooKeeper classpath entry {entry} does not exist; {hint}"
-            )));
+            return Err(Error::msg(format!("ZooKeeper classpath entry {entry} does not exist; {hint}")));
         }
     }
     let text = String::from_utf8_lossy(&output.stderr);
@@ -764,8 +594,7 @@ fn filesystem_of(path: &Path) -> String {
         .filter_map(|line| {
             let mut fields = line.split_whitespace();
             let (_dev, point, fs) = (fields.next()?, fields.next()?, fields.next()?);
-            path.starts_with(point)
-                .then(|| (point.len(), fs.to_owned()))
+            path.starts_with(point).then(|| (point.len(), fs.to_owned()))
         })
         .max_by_key(|(len, _)| *len)
         .map_or_else(|| "unknown".into(), |(_, fs)| fs)
@@ -808,18 +637,14 @@ mod tests {
             #[command(flatten)]
             bench: BenchArgs,
         }
-        let parse = |argv: &[&str]| {
-            Cli::try_parse_from(std::iter::once("bench").chain(argv.iter().copied()))
-                .map(|c| c.bench)
-        };
+        let parse =
+            |argv: &[&str]| Cli::try_parse_from(std::iter::once("bench").chain(argv.iter().copied())).map(|c| c.bench);
         let all = parse(&[]).expect("no flags");
         assert!(all.runs(Phase::Startup) && all.runs(Phase::Load) && all.runs(Phase::Ensemble));
         let skip = parse(&["--no-ensemble"]).expect("--no-ensemble");
         assert!(skip.runs(Phase::Load) && !skip.runs(Phase::Ensemble));
         let only = parse(&["--only", "ensemble"]).expect("--only ensemble");
-        assert!(
-            !only.runs(Phase::Startup) && !only.runs(Phase::Load) && only.runs(Phase::Ensemble)
-        );
+        assert!(!only.runs(Phase::Startup) && !only.runs(Phase::Load) && only.runs(Phase::Ensemble));
         let two = parse(&["--only", "startup,load"]).expect("--only startup,load");
         assert!(two.runs(Phase::Startup) && two.runs(Phase::Load) && !two.runs(Phase::Ensemble));
         assert!(parse(&["--only", "ensemble", "--no-ensemble"]).is_err());

@@ -24,11 +24,7 @@ use tracing_subscriber::EnvFilter;
 const EXIT_CONFIG: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "corral",
-    version,
-    about = "A coordination service in the ZooKeeper family"
-)]
+#[command(name = "corral", version, about = "A coordination service in the ZooKeeper family")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -124,10 +120,7 @@ fn server(args: &ServerArgs) -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("corral: cannot start the runtime: {e}");

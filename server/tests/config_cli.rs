@@ -19,11 +19,7 @@ fn write_cfg(dir: &Path, text: &str) -> std::path::PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(CORRAL)
-        .args(args)
-        .env("RUST_LOG", "info")
-        .output()
-        .expect("run corral")
+    Command::new(CORRAL).args(args).env("RUST_LOG", "info").output().expect("run corral")
 }
 
 fn stderr(output: &Output) -> String {
@@ -37,35 +33,18 @@ fn invalid_value_in_file_exits_non_zero_naming_the_key() {
     let output = run(&["server", "--config", cfg.to_str().expect("utf-8 path")]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let err = stderr(&output);
-    assert!(
-        err.contains("tickTime") && err.contains("\"fast\""),
-        "{err}"
-    );
+    assert!(err.contains("tickTime") && err.contains("\"fast\""), "{err}");
 }
 
 #[test]
 fn invalid_override_exits_non_zero_naming_the_key() {
-    let output = run(&[
-        "server",
-        "--min-session-timeout",
-        "9000",
-        "--max-session-timeout",
-        "3000",
-    ]);
+    let output = run(&["server", "--min-session-timeout", "9000", "--max-session-timeout", "3000"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(
-        stderr(&output).contains("minSessionTimeout"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("minSessionTimeout"), "{}", stderr(&output));
 
     let output = run(&["server", "--super-digest", "nocolon"]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(
-        stderr(&output).contains("superDigest"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("superDigest"), "{}", stderr(&output));
 }
 
 #[test]
@@ -74,11 +53,7 @@ fn missing_config_file_exits_non_zero_naming_the_file() {
     let missing = dir.path().join("absent.cfg");
     let output = run(&["server", "--config", missing.to_str().expect("utf-8 path")]);
     assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(
-        stderr(&output).contains("absent.cfg"),
-        "{}",
-        stderr(&output)
-    );
+    assert!(stderr(&output).contains("absent.cfg"), "{}", stderr(&output));
 }
 
 #[test]
@@ -105,10 +80,7 @@ fn unknown_key_warns_and_sigterm_stops_cleanly() {
     let data = dir.path().join("data");
     let cfg = write_cfg(
         dir.path(),
-        &format!(
-            "clientPort=0\nclientPortAddress=127.0.0.1\ndataDir={}\nadmin.serverPort=8080\n",
-            data.display()
-        ),
+        &format!("clientPort=0\nclientPortAddress=127.0.0.1\ndataDir={}\nadmin.serverPort=8080\n", data.display()),
     );
     let mut child = Command::new(CORRAL)
         .args(["server", "--config", cfg.to_str().expect("utf-8 path")])
@@ -133,41 +105,26 @@ fn unknown_key_warns_and_sigterm_stops_cleanly() {
     // The warning comes from parsing; the "starting" line is logged once the
     // signal handlers are installed, so SIGTERM cannot arrive too early.
     let mut seen: Vec<String> = Vec::new();
-    while !seen
-        .iter()
-        .any(|line| line.contains("SIGTERM or SIGINT stops the server"))
-    {
+    while !seen.iter().any(|line| line.contains("SIGTERM or SIGINT stops the server")) {
         match rx.recv_timeout(STARTUP_DEADLINE) {
             Ok(line) => seen.push(line),
             Err(_) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!(
-                    "corral did not report starting; stderr:\n{}",
-                    seen.join("\n")
-                );
+                panic!("corral did not report starting; stderr:\n{}", seen.join("\n"));
             }
         }
     }
     assert!(
-        seen.iter()
-            .any(|line| line.contains("WARN") && line.contains("admin.serverPort")),
+        seen.iter().any(|line| line.contains("WARN") && line.contains("admin.serverPort")),
         "no warning naming admin.serverPort; stderr:\n{}",
         seen.join("\n")
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("run kill");
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("run kill");
     assert!(killed.success());
     let status = child.wait().expect("wait for corral");
     let _ = reader.join();
     let rest: Vec<String> = rx.try_iter().collect();
-    assert!(
-        status.success(),
-        "exit {status:?}; stderr:\n{}\n{}",
-        seen.join("\n"),
-        rest.join("\n")
-    );
+    assert!(status.success(), "exit {status:?}; stderr:\n{}\n{}", seen.join("\n"), rest.join("\n"));
 }

@@ -22,9 +22,7 @@ pub struct Barrier {
 impl Barrier {
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str) -> PyResult<Barrier> {
-        Ok(Barrier {
-            barrier: Arc::new(CoreBarrier::new(&core_client(client)?, path)),
-        })
+        Ok(Barrier { barrier: Arc::new(CoreBarrier::new(&core_client(client)?, path)) })
     }
 
     /// Raises the barrier (idempotent).
@@ -89,9 +87,7 @@ impl DoubleBarrier {
     /// A member of the barrier at `path` that opens once `num_clients` members are in.
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str, num_clients: usize) -> PyResult<DoubleBarrier> {
-        Ok(DoubleBarrier {
-            barrier: Arc::new(CoreDoubleBarrier::new(&core_client(client)?, path, num_clients)),
-        })
+        Ok(DoubleBarrier { barrier: Arc::new(CoreDoubleBarrier::new(&core_client(client)?, path, num_clients)) })
     }
 
     /// Enters and waits until enough members have entered; False after

@@ -18,9 +18,7 @@ pub struct Counter {
 impl Counter {
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str, default: i64) -> PyResult<Counter> {
-        Ok(Counter {
-            counter: Arc::new(CoreCounter::new(&core_client(client)?, path).with_default(default)),
-        })
+        Ok(Counter { counter: Arc::new(CoreCounter::new(&core_client(client)?, path).with_default(default)) })
     }
 
     /// The current value.
@@ -38,19 +36,12 @@ impl Counter {
     /// Adds `delta`; returns `(pre_value, post_value)`.
     fn add(&self, py: Python<'_>, delta: i64) -> PyResult<(i64, i64)> {
         let c = self.counter.clone();
-        block_on(
-            py,
-            async move { c.add(delta).await.map(|ch| (ch.pre_value, ch.post_value)) },
-        )
+        block_on(py, async move { c.add(delta).await.map(|ch| (ch.pre_value, ch.post_value)) })
     }
 
     /// `add` as an awaitable.
     fn add_async<'py>(&self, py: Python<'py>, delta: i64) -> PyResult<Bound<'py, PyAny>> {
         let c = self.counter.clone();
-        awaitable_py(
-            py,
-            async move { c.add(delta).await.map(|ch| (ch.pre_value, ch.post_value)) },
-            |py, v| into(py, v),
-        )
+        awaitable_py(py, async move { c.add(delta).await.map(|ch| (ch.pre_value, ch.post_value)) }, |py, v| into(py, v))
     }
 }

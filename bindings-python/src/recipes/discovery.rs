@@ -18,18 +18,8 @@ use crate::runtime::{block_on, WaitError};
 
 /// `(name, id, address, port, ssl_port, payload as JSON text,
 /// registration_time_utc, service_type, uri_spec template, enabled)`.
-type InstanceTuple = (
-    String,
-    String,
-    Option<String>,
-    Option<i32>,
-    Option<i32>,
-    Option<String>,
-    i64,
-    String,
-    Option<String>,
-    bool,
-);
+type InstanceTuple =
+    (String, String, Option<String>, Option<i32>, Option<i32>, Option<String>, i64, String, Option<String>, bool);
 
 fn service_type_name(t: ServiceType) -> &'static str {
     match t {
@@ -52,16 +42,7 @@ fn service_type(name: &str) -> PyResult<ServiceType> {
 
 /// A URI template back from its parts.
 fn template(spec: &UriSpec) -> String {
-    spec.parts
-        .iter()
-        .map(|p| {
-            if p.variable {
-                format!("{{{}}}", p.value)
-            } else {
-                p.value.clone()
-            }
-        })
-        .collect()
+    spec.parts.iter().map(|p| if p.variable { format!("{{{}}}", p.value) } else { p.value.clone() }).collect()
 }
 
 fn to_tuple(i: &ServiceInstance) -> InstanceTuple {
@@ -94,10 +75,7 @@ fn from_tuple(t: InstanceTuple) -> PyResult<ServiceInstance> {
     i.ssl_port = ssl_port;
     i.payload = match payload {
         None => None,
-        Some(text) => Some(
-            text.parse()
-                .map_err(|e| PyValueError::new_err(format!("the payload is not JSON: {e}")))?,
-        ),
+        Some(text) => Some(text.parse().map_err(|e| PyValueError::new_err(format!("the payload is not JSON: {e}")))?),
     };
     i.service_type = service_type(&kind)?;
     i.uri_spec = uri_spec.as_deref().map(UriSpec::new);
@@ -193,11 +171,7 @@ impl ServiceDiscovery {
         let base = self.base_path.clone();
         block_on(py, async move {
             let guard = d.read().await;
-            let list = guard
-                .as_ref()
-                .ok_or_else(|| closed(&base))?
-                .query_for_instances(&name)
-                .await?;
+            let list = guard.as_ref().ok_or_else(|| closed(&base))?.query_for_instances(&name).await?;
             Ok::<_, WaitError>(list.iter().map(to_tuple).collect())
         })
     }
@@ -208,11 +182,7 @@ impl ServiceDiscovery {
         let base = self.base_path.clone();
         block_on(py, async move {
             let guard = d.read().await;
-            let found = guard
-                .as_ref()
-                .ok_or_else(|| closed(&base))?
-                .query_for_instance(&name, &id)
-                .await?;
+            let found = guard.as_ref().ok_or_else(|| closed(&base))?.query_for_instance(&name, &id).await?;
             Ok::<_, WaitError>(found.as_ref().map(to_tuple))
         })
     }
@@ -223,13 +193,7 @@ impl ServiceDiscovery {
         let base = self.base_path.clone();
         let cache = block_on(py, async move {
             let guard = d.read().await;
-            Ok::<_, WaitError>(
-                guard
-                    .as_ref()
-                    .ok_or_else(|| closed(&base))?
-                    .service_cache(&name)
-                    .await?,
-            )
+            Ok::<_, WaitError>(guard.as_ref().ok_or_else(|| closed(&base))?.service_cache(&name).await?)
         })?;
         let snapshot = cache.instances();
         Ok(ServiceCache {
@@ -273,12 +237,7 @@ impl ServiceCache {
                 *self.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = c.instances();
             }
         }
-        self.snapshot
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(to_tuple)
-            .collect()
+        self.snapshot.lock().unwrap_or_else(|e| e.into_inner()).iter().map(to_tuple).collect()
     }
 
     /// Waits for the list to change (at most `timeout` seconds) and returns

@@ -32,9 +32,7 @@ impl Election {
     /// An election on `path`; `identifier` is this contender's node data.
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str, identifier: &str) -> PyResult<Election> {
-        Ok(Election {
-            election: LeaderElection::new(&core_client(client)?, path, identifier),
-        })
+        Ok(Election { election: LeaderElection::new(&core_client(client)?, path, identifier) })
     }
 
     /// Joins the election in the background. The run leads once
@@ -120,9 +118,7 @@ impl ElectionRun {
                 None => Ok(()),
                 Some(t) => match t.await {
                     Ok(r) => r.map(|_| ()).map_err(WaitError::from),
-                    Err(e) => Err(WaitError::Py(PyRuntimeError::new_err(format!(
-                        "election run failed: {e}"
-                    )))),
+                    Err(e) => Err(WaitError::Py(PyRuntimeError::new_err(format!("election run failed: {e}")))),
                 },
             }
         }
@@ -207,10 +203,7 @@ impl LeaderLatch {
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str, id: &str) -> PyResult<LeaderLatch> {
         let latch = CoreLeaderLatch::new(&core_client(client)?, path, id);
-        Ok(LeaderLatch {
-            leadership: latch.leadership_changes(),
-            latch: Arc::new(Mutex::new(Some(latch))),
-        })
+        Ok(LeaderLatch { leadership: latch.leadership_changes(), latch: Arc::new(Mutex::new(Some(latch))) })
     }
 
     /// Joins the latch.

@@ -163,14 +163,8 @@ impl Lock {
         let c = core_client(client)?;
         let (kind, held) = match kind {
             "lock" => ("lock", Held::Mutex(CoreLock::kazoo(&c, path, identifier))),
-            "read" => (
-                "read",
-                Held::Read(ReadWriteLock::new(&c, path).with_data(identifier.as_bytes())),
-            ),
-            "write" => (
-                "write",
-                Held::Write(ReadWriteLock::new(&c, path).with_data(identifier.as_bytes())),
-            ),
+            "read" => ("read", Held::Read(ReadWriteLock::new(&c, path).with_data(identifier.as_bytes()))),
+            "write" => ("write", Held::Write(ReadWriteLock::new(&c, path).with_data(identifier.as_bytes()))),
             other => return Err(PyValueError::new_err(format!("unknown lock kind {other:?}"))),
         };
         Ok(Lock {

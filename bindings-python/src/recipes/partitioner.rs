@@ -101,9 +101,7 @@ impl SetPartitioner {
             let change = async {
                 match t {
                     None => p.wait_for_change(from).await,
-                    Some(t) => tokio::time::timeout(t, p.wait_for_change(from))
-                        .await
-                        .unwrap_or_else(|_| p.state()),
+                    Some(t) => tokio::time::timeout(t, p.wait_for_change(from)).await.unwrap_or_else(|_| p.state()),
                 }
             };
             Ok(tokio::select! {

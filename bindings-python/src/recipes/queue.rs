@@ -30,9 +30,7 @@ impl Queue {
 impl Queue {
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str) -> PyResult<Queue> {
-        Ok(Queue {
-            queue: Arc::new(CorePriorityQueue::new(&core_client(client)?, path)),
-        })
+        Ok(Queue { queue: Arc::new(CorePriorityQueue::new(&core_client(client)?, path)) })
     }
 
     /// Adds an item (priority 0-999, lower first).
@@ -56,9 +54,7 @@ impl Queue {
     /// `put_all` as an awaitable.
     fn put_all_async<'py>(&self, py: Python<'py>, items: Vec<Vec<u8>>, priority: u16) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue.clone();
-        awaitable_py(py, async move { q.put_all(&items, priority).await }, |py, ()| {
-            Ok(py.None())
-        })
+        awaitable_py(py, async move { q.put_all(&items, priority).await }, |py, ()| Ok(py.None()))
     }
 
     /// The next item, or None when the queue is empty.
@@ -113,9 +109,7 @@ pub struct LockingQueue {
 impl LockingQueue {
     #[new]
     fn new(client: &Bound<'_, PyAny>, path: &str) -> PyResult<LockingQueue> {
-        Ok(LockingQueue {
-            queue: Arc::new(CoreLockingQueue::new(&core_client(client)?, path)),
-        })
+        Ok(LockingQueue { queue: Arc::new(CoreLockingQueue::new(&core_client(client)?, path)) })
     }
 
     /// Adds an item (priority 0-999, lower first).
@@ -139,9 +133,7 @@ impl LockingQueue {
     /// `put_all` as an awaitable.
     fn put_all_async<'py>(&self, py: Python<'py>, items: Vec<Vec<u8>>, priority: u16) -> PyResult<Bound<'py, PyAny>> {
         let q = self.queue.clone();
-        awaitable_py(py, async move { q.put_all(&items, priority).await }, |py, ()| {
-            Ok(py.None())
-        })
+        awaitable_py(py, async move { q.put_all(&items, priority).await }, |py, ()| Ok(py.None()))
     }
 
     /// Locks and returns the next item, waiting at most `timeout` seconds

@@ -47,10 +47,7 @@ impl TreeCache {
     fn new(client: &Bound<'_, PyAny>, path: &str) -> PyResult<TreeCache> {
         let cache = CoreTreeCache::new(&core_client(client)?, path);
         let events = StdMutex::new(cache.events());
-        Ok(TreeCache {
-            cache: InRuntime::new(Arc::new(cache)),
-            events,
-        })
+        Ok(TreeCache { cache: InRuntime::new(Arc::new(cache)), events })
     }
 
     /// Loads the subtree and keeps it live; returns once loaded.

@@ -33,9 +33,7 @@ fn python_callback<V, A>(
 ) -> impl FnMut(V, Option<WatchedEvent>) -> ControlFlow<()> + Send + 'static
 where
     V: Send + 'static,
-    A: for<'py> Fn(Python<'py>, V, Option<WatchedEvent>) -> PyResult<Bound<'py, PyTuple>>
-        + Send
-        + 'static,
+    A: for<'py> Fn(Python<'py>, V, Option<WatchedEvent>) -> PyResult<Bound<'py, PyTuple>> + Send + 'static,
 {
     let mut first = true;
     move |value, event| {
@@ -43,9 +41,7 @@ where
             let result = args(py, value, event).and_then(|a| func.call1(py, a));
             let was_first = std::mem::replace(&mut first, false);
             match result {
-                Ok(r) if r.bind(py).cast::<PyBool>().is_ok_and(|b| !b.is_true()) => {
-                    ControlFlow::Break(())
-                }
+                Ok(r) if r.bind(py).cast::<PyBool>().is_ok_and(|b| !b.is_true()) => ControlFlow::Break(()),
                 Ok(_) => ControlFlow::Continue(()),
                 Err(e) if was_first => {
                     *first_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
@@ -65,14 +61,8 @@ fn log_exception(py: Python<'_>, kind: &str, err: PyErr) {
     let logged = (|| -> PyResult<()> {
         let kwargs = PyDict::new(py);
         kwargs.set_item("exc_info", err.value(py))?;
-        let logger = py
-            .import("logging")?
-            .call_method1("getLogger", ("corral",))?;
-        logger.call_method(
-            "error",
-            (format!("corral: a {kind} callback raised"),),
-            Some(&kwargs),
-        )?;
+        let logger = py.import("logging")?.call_method1("getLogger", ("corral",))?;
+        logger.call_method("error", (format!("corral: a {kind} callback raised"),), Some(&kwargs))?;
         Ok(())
     })();
     if logged.is_err() {
@@ -135,42 +125,21 @@ impl<K> Held<K> {
 
     /// Starts the watch once, with the callback `args` builds the Python
     /// arguments for; raises what its first call raised.
-    fn start<V, A, S, F>(
-        &self,
-        py: Python<'_>,
-        kind: &'static str,
-        args: A,
-        start: S,
-    ) -> PyResult<()>
+    fn start<V, A, S, F>(&self, py: Python<'_>, kind: &'static str, args: A, start: S) -> PyResult<()>
     where
         K: Send,
         V: Send + 'static,
-        A: for<'py> Fn(Python<'py>, V, Option<WatchedEvent>) -> PyResult<Bound<'py, PyTuple>>
-            + Send
-            + 'static,
+        A: for<'py> Fn(Python<'py>, V, Option<WatchedEvent>) -> PyResult<Bound<'py, PyTuple>> + Send + 'static,
         S: FnOnce(CoreClient, String, Callback<V>) -> F,
         F: std::future::Future<Output = corral::client::Result<Watch<K>>> + Send,
     {
         if self.slot().is_some() {
             return Err(PyRuntimeError::new_err("the watch is already started"));
         }
-        let callback = python_callback(
-            self.func.clone_ref(py),
-            kind,
-            self.first_error.clone(),
-            args,
-        );
-        let watch = block_on(
-            py,
-            start(self.client.clone(), self.path.clone(), Box::new(callback)),
-        )?;
+        let callback = python_callback(self.func.clone_ref(py), kind, self.first_error.clone(), args);
+        let watch = block_on(py, start(self.client.clone(), self.path.clone(), Box::new(callback)))?;
         *self.slot() = Some(watch);
-        match self
-            .first_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-        {
+        match self.first_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
             Some(e) => Err(e),
             None => Ok(()),
         }
@@ -209,10 +178,9 @@ impl DataWatch {
     /// Calls `func(data or None, stat tuple or None, event tuple or None)`
     /// now and returns when it returned; then after every change.
     fn start(&self, py: Python<'_>) -> PyResult<()> {
-        self.0
-            .start(py, "DataWatch", data_args, |client, path, callback| async move {
-                CoreDataWatch::start(&client, &path, callback).await
-            })
+        self.0.start(py, "DataWatch", data_args, |client, path, callback| async move {
+            CoreDataWatch::start(&client, &path, callback).await
+        })
     }
 
     /// Stops the watch; a call under way finishes.
@@ -246,28 +214,20 @@ impl ChildrenWatch {
         func: Py<PyAny>,
         allow_session_lost: bool,
     ) -> PyResult<ChildrenWatch> {
-        Ok(ChildrenWatch {
-            held: Held::new(client, path, func)?,
-            allow_session_lost,
-        })
+        Ok(ChildrenWatch { held: Held::new(client, path, func)?, allow_session_lost })
     }
 
     /// Calls `func(children, event tuple or None)` now and returns when it
     /// returned (not at all when the node does not exist); then after every change.
     fn start(&self, py: Python<'_>) -> PyResult<()> {
         let keep = self.allow_session_lost;
-        self.held.start(
-            py,
-            "ChildrenWatch",
-            children_args,
-            move |client, path, callback| async move {
-                if keep {
-                    CoreChildrenWatch::start(&client, &path, callback).await
-                } else {
-                    CoreChildrenWatch::start_in_session(&client, &path, callback).await
-                }
-            },
-        )
+        self.held.start(py, "ChildrenWatch", children_args, move |client, path, callback| async move {
+            if keep {
+                CoreChildrenWatch::start(&client, &path, callback).await
+            } else {
+                CoreChildrenWatch::start_in_session(&client, &path, callback).await
+            }
+        })
     }
 
     /// Stops the watch; a call under way finishes.

@@ -28,7 +28,11 @@ impl ConnectString {
             .map(str::trim)
             .filter(|h| !h.is_empty())
             .map(|h| {
-                let port = if h.starts_with('[') { h.split_once("]:").map(|(_, p)| p) } else { h.rsplit_once(':').map(|(_, p)| p) };
+                let port = if h.starts_with('[') {
+                    h.split_once("]:").map(|(_, p)| p)
+                } else {
+                    h.rsplit_once(':').map(|(_, p)| p)
+                };
                 match port {
                     None => Ok(format!("{h}:2181")),
                     // A port that is not a port is refused here, not found

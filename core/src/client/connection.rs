@@ -38,20 +38,9 @@ pub(crate) struct WatchReg {
 
 /// A request for the connection task.
 pub(crate) enum Cmd {
-    Request {
-        op: OpCode,
-        req: Request,
-        watch: Option<WatchReg>,
-        reply: oneshot::Sender<Result<Response>>,
-    },
-    Auth {
-        scheme: String,
-        auth: Vec<u8>,
-        reply: oneshot::Sender<Result<()>>,
-    },
-    Close {
-        reply: oneshot::Sender<()>,
-    },
+    Request { op: OpCode, req: Request, watch: Option<WatchReg>, reply: oneshot::Sender<Result<Response>> },
+    Auth { scheme: String, auth: Vec<u8>, reply: oneshot::Sender<Result<()>> },
+    Close { reply: oneshot::Sender<()> },
 }
 
 struct Pending {
@@ -124,7 +113,8 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
         let timeout = session.map(|s| s.timeout).unwrap_or(inner.session_timeout);
         // ZooKeeper's connectTimeout, but never more than the read timeout:
         // a server that accepts and then stays silent must not eat the session.
-        let connect_timeout = (timeout / hosts.len().max(1) as u32).min(timeout * 2 / 3).max(Duration::from_millis(100));
+        let connect_timeout =
+            (timeout / hosts.len().max(1) as u32).min(timeout * 2 / 3).max(Duration::from_millis(100));
         match tokio::time::timeout(connect_timeout, connect(&inner, host, session)).await {
             Ok(Ok((stream, resp))) => {
                 attempt = 0;
@@ -145,7 +135,11 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
                 let mut passwd = [0u8; 16];
                 let n = resp.passwd.len().min(16);
                 passwd[..n].copy_from_slice(&resp.passwd[..n]);
-                session = Some(Session { id: resp.session_id, passwd, timeout: Duration::from_millis(resp.timeout_ms as u64) });
+                session = Some(Session {
+                    id: resp.session_id,
+                    passwd,
+                    timeout: Duration::from_millis(resp.timeout_ms as u64),
+                });
                 inner.session_id.store(resp.session_id, Ordering::Relaxed);
                 *inner.session_passwd.lock() = passwd;
                 inner.negotiated_timeout_ms.store(resp.timeout_ms as i64, Ordering::Relaxed);
@@ -447,7 +441,11 @@ impl Conn {
             }
             xid::PING | xid::SET_WATCHES => Ok(()),
             xid::AUTH => {
-                let result = if h.err == 0 { Ok(()) } else { Err(Error::new(Code::from_i32(h.err).unwrap_or(Code::AuthFailed))) };
+                let result = if h.err == 0 {
+                    Ok(())
+                } else {
+                    Err(Error::new(Code::from_i32(h.err).unwrap_or(Code::AuthFailed)))
+                };
                 if let Some(w) = self.auth_waiters.pop_front() {
                     let _ = w.send(result);
                 }

@@ -320,7 +320,11 @@ impl Client {
 
     /// Sets the node's data; `version` `None` = any. Returns the new Stat.
     pub async fn set_data(&self, path: &str, data: &[u8], version: Option<i32>) -> Result<Stat> {
-        let req = Request::SetData { path: self.inner.to_server(path), data: Some(data.to_vec()), version: version.unwrap_or(-1) };
+        let req = Request::SetData {
+            path: self.inner.to_server(path),
+            data: Some(data.to_vec()),
+            version: version.unwrap_or(-1),
+        };
         match self.call(OpCode::SetData, req, None).await.map_err(|e| at(e, path))? {
             Response::Stat(s) => Ok(s),
             _ => Err(self.unexpected()),
@@ -338,7 +342,11 @@ impl Client {
 
     /// Sets the node's ACL; `version` is the expected aversion (`None` = any).
     pub async fn set_acl(&self, path: &str, acl: &[Acl], version: Option<i32>) -> Result<Stat> {
-        let req = Request::SetAcl { path: self.inner.to_server(path), acl: Some(acl.to_vec()), version: version.unwrap_or(-1) };
+        let req = Request::SetAcl {
+            path: self.inner.to_server(path),
+            acl: Some(acl.to_vec()),
+            version: version.unwrap_or(-1),
+        };
         match self.call(OpCode::SetAcl, req, None).await.map_err(|e| at(e, path))? {
             Response::Stat(s) => Ok(s),
             _ => Err(self.unexpected()),
@@ -472,7 +480,10 @@ impl Client {
             ops.push((OpCode::GetData.as_i32(), Request::GetData { path: self.inner.to_server(p), watch: false }));
         }
         for p in get_children {
-            ops.push((OpCode::GetChildren.as_i32(), Request::GetChildren { path: self.inner.to_server(p), watch: false }));
+            ops.push((
+                OpCode::GetChildren.as_i32(),
+                Request::GetChildren { path: self.inner.to_server(p), watch: false },
+            ));
         }
         match self.call(OpCode::MultiRead, Request::Multi(ops), None).await? {
             Response::Multi(results) => Ok(results.into_iter().map(|r| OpResult::from_wire(r, &self.inner)).collect()),

@@ -60,7 +60,12 @@ impl std::future::Future for OneshotWatch {
 
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<WatchedEvent> {
         std::pin::Pin::new(&mut self.rx).poll(cx).map(|r| {
-            r.unwrap_or(WatchedEvent { event_type: EventType::None, state: KeeperState::Closed, path: String::new(), zxid: -1 })
+            r.unwrap_or(WatchedEvent {
+                event_type: EventType::None,
+                state: KeeperState::Closed,
+                path: String::new(),
+                zxid: -1,
+            })
         })
     }
 }
@@ -114,7 +119,12 @@ impl Registry {
     /// server, each with the removal event the Java client delivers
     /// (DataWatchRemoved, ChildWatchRemoved, PersistentWatchRemoved).
     pub(crate) fn remove(&mut self, path: &str, local_path: &str, kinds: &[Kind], modes: &[AddWatchMode]) {
-        let ev = |event_type| WatchedEvent { event_type, state: KeeperState::SyncConnected, path: local_path.to_string(), zxid: -1 };
+        let ev = |event_type| WatchedEvent {
+            event_type,
+            state: KeeperState::SyncConnected,
+            path: local_path.to_string(),
+            zxid: -1,
+        };
         for k in kinds {
             let t = if *k == Kind::Child { EventType::ChildWatchRemoved } else { EventType::DataWatchRemoved };
             for tx in self.oneshot.remove(&(*k, path.to_string())).unwrap_or_default() {
@@ -129,7 +139,13 @@ impl Registry {
     }
 
     /// Delivers a server notification; `local` maps a server path to the client's view.
-    pub(crate) fn dispatch(&mut self, event_type: EventType, server_path: &str, zxid: i64, local: impl Fn(&str) -> String) {
+    pub(crate) fn dispatch(
+        &mut self,
+        event_type: EventType,
+        server_path: &str,
+        zxid: i64,
+        local: impl Fn(&str) -> String,
+    ) {
         let ev = WatchedEvent { event_type, state: KeeperState::SyncConnected, path: local(server_path), zxid };
         let kinds: &[Kind] = match event_type {
             EventType::NodeCreated | EventType::NodeDataChanged => &[Kind::Data, Kind::Exist],

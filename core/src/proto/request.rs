@@ -171,7 +171,9 @@ impl Request {
                 w.ustring(path);
                 w.int(*version);
             }
-            Request::Exists { path, watch } | Request::GetData { path, watch } | Request::GetChildren { path, watch } => {
+            Request::Exists { path, watch }
+            | Request::GetData { path, watch }
+            | Request::GetChildren { path, watch } => {
                 w.ustring(path);
                 w.boolean(*watch);
             }
@@ -180,7 +182,9 @@ impl Request {
                 w.buffer(data.as_deref());
                 w.int(*version);
             }
-            Request::GetAcl { path } | Request::Sync { path } | Request::GetAllChildrenNumber { path } => w.ustring(path),
+            Request::GetAcl { path } | Request::Sync { path } | Request::GetAllChildrenNumber { path } => {
+                w.ustring(path)
+            }
             Request::SetAcl { path, acl, version } => {
                 w.ustring(path);
                 match acl {

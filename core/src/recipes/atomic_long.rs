@@ -198,11 +198,13 @@ impl DistributedAtomicLong {
             let post = make(pre);
             let applied = match current {
                 None => self.create(post).await?,
-                Some((_, version)) => match self.client.set_data(&self.path, &post.to_be_bytes(), Some(version)).await {
-                    Ok(_) => true,
-                    Err(e) if matches!(e.code, Code::BadVersion | Code::NoNode) => false,
-                    Err(e) => return Err(e),
-                },
+                Some((_, version)) => {
+                    match self.client.set_data(&self.path, &post.to_be_bytes(), Some(version)).await {
+                        Ok(_) => true,
+                        Err(e) if matches!(e.code, Code::BadVersion | Code::NoNode) => false,
+                        Err(e) => return Err(e),
+                    }
+                }
             };
             if applied {
                 return Ok(AtomicValue { succeeded: true, pre_value: pre, post_value: post });

@@ -482,7 +482,9 @@ impl Engine {
             let mut nodes = self.nodes.lock();
             let prefix = descendant_prefix(path);
             let mut keys: Vec<String> = nodes.contains_key(path).then(|| path.to_string()).into_iter().collect();
-            keys.extend(nodes.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()));
+            keys.extend(
+                nodes.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).map(|(k, _)| k.clone()),
+            );
             keys.dedup();
             keys.iter().rev().filter_map(|k| nodes.remove(k)).collect()
         };

@@ -222,7 +222,9 @@ impl SharedCount {
                 Box::new(move |ev| {
                     if let TreeCacheEvent::NodeAdded(d) | TreeCacheEvent::NodeUpdated(d) = ev {
                         match decode_count(&d.data) {
-                            Some(value) => observe(&current, &changes, VersionedValue { version: d.stat.version, value }),
+                            Some(value) => {
+                                observe(&current, &changes, VersionedValue { version: d.stat.version, value })
+                            }
                             None => tracing::warn!(path = %path, "shared count holds {} bytes, not 4", d.data.len()),
                         }
                     }

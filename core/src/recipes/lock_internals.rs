@@ -142,7 +142,12 @@ pub(crate) async fn resumed(client: &Client, session: i64, deadline: Option<Inst
 
 /// Runs `op` until it succeeds or fails for another reason than a lost
 /// connection, as long as `session` lives.
-pub(crate) async fn in_session<T, F, Fut>(client: &Client, session: i64, deadline: Option<Instant>, mut op: F) -> Result<T>
+pub(crate) async fn in_session<T, F, Fut>(
+    client: &Client,
+    session: i64,
+    deadline: Option<Instant>,
+    mut op: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,
@@ -211,11 +216,14 @@ pub(crate) async fn create_node(
     loop {
         match client.create_with_stat(&path, data, &opts).await {
             Ok((p, stat)) => return Ok(Node::new(p, stat.czxid, stat.ephemeral_owner)),
-            Err(e) if e.code == Code::NoNode => in_session(client, session, deadline, || client.ensure_path(parent)).await?,
+            Err(e) if e.code == Code::NoNode => {
+                in_session(client, session, deadline, || client.ensure_path(parent)).await?
+            }
             Err(e) if e.is_retryable() => {
                 tokio::time::sleep(RETRY_PAUSE).await;
                 resumed(client, session, deadline).await?;
-                if let Some(node) = in_session(client, session, deadline, || find(client, parent, &name.marker)).await? {
+                if let Some(node) = in_session(client, session, deadline, || find(client, parent, &name.marker)).await?
+                {
                     return Ok(node);
                 }
             }
@@ -225,7 +233,13 @@ pub(crate) async fn create_node(
 }
 
 /// Waits until `rule` gives `node` its turn, watching one contender at a time.
-pub(crate) async fn wait_turn(client: &Client, parent: &str, node: &Node, deadline: Option<Instant>, rule: TurnRule) -> Result<()> {
+pub(crate) async fn wait_turn(
+    client: &Client,
+    parent: &str,
+    node: &Node,
+    deadline: Option<Instant>,
+    rule: TurnRule,
+) -> Result<()> {
     let session = node.session_id;
     loop {
         let names = in_session(client, session, deadline, || sorted_contenders(client, parent)).await?;
@@ -321,7 +335,13 @@ pub(crate) struct Cleanup {
 impl Cleanup {
     /// Guards the acquisition of a node named with `marker` under `parent`.
     pub(crate) fn new(client: &Client, parent: &str, marker: &str) -> Cleanup {
-        Cleanup { client: client.clone(), parent: parent.to_string(), marker: marker.to_string(), path: None, armed: true }
+        Cleanup {
+            client: client.clone(),
+            parent: parent.to_string(),
+            marker: marker.to_string(),
+            path: None,
+            armed: true,
+        }
     }
 
     /// The node is known now.
@@ -469,7 +489,8 @@ impl Contender {
                 cleanup.disarm();
                 let hold = self.status.borrow().hold + 1;
                 self.status.send_replace(Status { hold, state: LockState::Held });
-                let monitor = tokio::spawn(monitor(self.client.clone(), node.clone(), self.status.clone(), hold, states));
+                let monitor =
+                    tokio::spawn(monitor(self.client.clone(), node.clone(), self.status.clone(), hold, states));
                 self.hold = Some(Hold { node, depth: 1, monitor });
                 Ok(true)
             }
@@ -520,7 +541,13 @@ impl Drop for Contender {
 /// Follows a hold: Suspended while disconnected, Held again once the session
 /// resumes and the node is still there, Lost when the session ends or the
 /// node is deleted.
-async fn monitor(client: Client, node: Node, status: watch::Sender<Status>, hold: u64, mut states: broadcast::Receiver<State>) {
+async fn monitor(
+    client: Client,
+    node: Node,
+    status: watch::Sender<Status>,
+    hold: u64,
+    mut states: broadcast::Receiver<State>,
+) {
     let set = |state: LockState| {
         status.send_if_modified(|s| {
             let change = s.hold == hold && s.state != LockState::Lost && s.state != state;
@@ -535,7 +562,9 @@ async fn monitor(client: Client, node: Node, status: watch::Sender<Status>, hold
         match client.state() {
             State::Lost | State::Closed => return set(LockState::Lost),
             State::Suspended | State::ReadOnly => set(LockState::Suspended),
-            State::Connected | State::Reconnected if client.session_id() != node.session_id => return set(LockState::Lost),
+            State::Connected | State::Reconnected if client.session_id() != node.session_id => {
+                return set(LockState::Lost)
+            }
             State::Connected | State::Reconnected => match &watch {
                 // The client re-registered the watch on resume; it fires if the node went meanwhile.
                 Some(_) => set(LockState::Held),

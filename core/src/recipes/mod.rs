@@ -5,26 +5,26 @@
 //!
 //! May use: `client` (public API), `proto` data types. Nothing else.
 
-pub mod util;
-pub mod election;
-pub mod leader_latch;
-pub mod persistent_node;
-pub mod party;
-pub mod lock;
-mod lock_internals;
-pub mod rwlock;
-pub mod semaphore;
 pub mod atomic_long;
 pub mod barrier;
 mod cache_core;
 pub mod children_cache;
 pub mod counter;
+pub mod discovery;
 pub mod double_barrier;
+pub mod election;
 pub mod id_generator;
+pub mod leader_latch;
+pub mod lock;
+mod lock_internals;
 pub mod locking_queue;
 pub mod node_cache;
-pub mod queue;
-pub mod tree_cache;
-pub mod watchers;
-pub mod discovery;
 pub mod partitioner;
+pub mod party;
+pub mod persistent_node;
+pub mod queue;
+pub mod rwlock;
+pub mod semaphore;
+pub mod tree_cache;
+pub mod util;
+pub mod watchers;

@@ -242,7 +242,6 @@ macro_rules! member_methods {
     };
 }
 
-
 /// kazoo's `Party`: members keep their identifier in their node's data.
 ///
 /// # Example

@@ -62,7 +62,13 @@ async fn commit_with_receipt(client: &Client, receipt: &str, build: impl Fn(Tran
             Err(e) if e.is_retryable() => {
                 wait_connected(client, RECONNECT_WAIT).await?;
                 // Catch up with the leader before asking, then ask.
-                retry(client, || client.sync(receipt)).await.or_else(|e| if e.code == Code::NoNode { Ok(()) } else { Err(e) })?;
+                retry(client, || client.sync(receipt)).await.or_else(|e| {
+                    if e.code == Code::NoNode {
+                        Ok(())
+                    } else {
+                        Err(e)
+                    }
+                })?;
                 if retry(client, || client.exists(receipt)).await?.is_some() {
                     break;
                 }
@@ -374,9 +380,13 @@ mod tests {
         assert_eq!(parse_entry("entry-100-0000000042"), Some((100, 42)));
         assert_eq!(parse_entry("entry-10-0000000042"), None);
         assert_eq!(parse_entry("other"), None);
-        let names = ["entry-100-0000000003", "entry-005-0000000009", "junk", "entry-100-0000000001", "entry-005-0000000010"];
+        let names =
+            ["entry-100-0000000003", "entry-005-0000000009", "junk", "entry-100-0000000001", "entry-005-0000000010"];
         let sorted: Vec<String> = sort_entries(names.iter().map(|s| s.to_string()).collect()).into();
-        assert_eq!(sorted, ["entry-005-0000000009", "entry-005-0000000010", "entry-100-0000000001", "entry-100-0000000003"]);
+        assert_eq!(
+            sorted,
+            ["entry-005-0000000009", "entry-005-0000000010", "entry-100-0000000001", "entry-100-0000000003"]
+        );
         assert_eq!(entry_prefix(7).ok().as_deref(), Some("entry-007-"));
         assert_eq!(entry_prefix(1000).map_err(|e| e.code), Err(Code::BadArguments));
     }

@@ -82,7 +82,11 @@ impl ReadWriteLock {
     /// A read-write lock at `path` with empty node data.
     pub fn new(client: &Client, path: &str) -> ReadWriteLock {
         let flags = Arc::new(Flags::default());
-        let half = |side| ReadWriteLockHalf { side, contender: Contender::new(client, path, Vec::new()), flags: flags.clone() };
+        let half = |side| ReadWriteLockHalf {
+            side,
+            contender: Contender::new(client, path, Vec::new()),
+            flags: flags.clone(),
+        };
         ReadWriteLock { read: half(Side::Read), write: half(Side::Write) }
     }
 

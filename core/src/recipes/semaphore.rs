@@ -5,7 +5,9 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::lock::Lock;
-use super::lock_internals::{self, create_node, deadline_passed, fired, in_session, remove_node, Cleanup, Node, NodeName};
+use super::lock_internals::{
+    self, create_node, deadline_passed, fired, in_session, remove_node, Cleanup, Node, NodeName,
+};
 use super::util;
 use crate::client::{Client, Error, Result, State};
 use crate::proto::Code;
@@ -141,7 +143,8 @@ impl Semaphore {
             let mut nodes = Vec::with_capacity(n);
             for _ in 0..n {
                 let uuid = util::uuid();
-                let name = NodeName { prefix: format!("{}{LEASE_BASE_NAME}", util::protected_prefix(&uuid)), marker: uuid };
+                let name =
+                    NodeName { prefix: format!("{}{LEASE_BASE_NAME}", util::protected_prefix(&uuid)), marker: uuid };
                 let mut cleanup = Cleanup::new(&self.client, &self.leases_path, &name.marker);
                 let created = create_node(&self.client, &self.leases_path, &name, &self.data, deadline).await;
                 if let Ok(node) = &created {
@@ -157,7 +160,12 @@ impl Semaphore {
         match outcome {
             Ok(nodes) => {
                 cleanups.iter_mut().for_each(Cleanup::disarm);
-                Ok(Some(nodes.into_iter().map(|node| Lease { client: self.client.clone(), node, released: false }).collect()))
+                Ok(Some(
+                    nodes
+                        .into_iter()
+                        .map(|node| Lease { client: self.client.clone(), node, released: false })
+                        .collect(),
+                ))
             }
             Err(e) => {
                 for cleanup in cleanups {
@@ -177,9 +185,11 @@ impl Semaphore {
         let Some(first) = ours.first() else { return Ok(()) };
         loop {
             let (children, _, watch) =
-                in_session(&self.client, first.session_id, deadline, || self.client.get_children_w(&self.leases_path)).await?;
+                in_session(&self.client, first.session_id, deadline, || self.client.get_children_w(&self.leases_path))
+                    .await?;
             if let Some(missing) = ours.iter().find(|n| !children.contains(&n.name)) {
-                let code = if self.client.session_id() == missing.session_id { Code::NoNode } else { Code::SessionExpired };
+                let code =
+                    if self.client.session_id() == missing.session_id { Code::NoNode } else { Code::SessionExpired };
                 return Err(Error::at(code, &missing.path));
             }
             if children.len() <= self.max_leases {
@@ -223,7 +233,8 @@ impl Lease {
     /// Whether the session that owns the lease is connected: false while
     /// disconnected (unknown) and after the session expired (gone).
     pub fn is_held(&self) -> bool {
-        matches!(self.client.state(), State::Connected | State::Reconnected) && self.client.session_id() == self.node.session_id
+        matches!(self.client.state(), State::Connected | State::Reconnected)
+            && self.client.session_id() == self.node.session_id
     }
 
     /// Gives the lease back (deletes its node).
@@ -236,7 +247,12 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         if !self.released {
-            lock_internals::spawn_cleanup(self.client.clone(), String::new(), String::new(), Some(self.node.path.clone()));
+            lock_internals::spawn_cleanup(
+                self.client.clone(),
+                String::new(),
+                String::new(),
+                Some(self.node.path.clone()),
+            );
         }
     }
 }

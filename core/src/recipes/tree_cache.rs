@@ -144,7 +144,11 @@ impl TreeCache {
     /// Loads the subtree (the root need not exist yet) and keeps it live;
     /// returns once the initial load is complete. A second call does nothing.
     pub async fn start(&self) -> Result<()> {
-        let cfg = CacheConfig { path: self.path.clone(), max_depth: self.max_depth, recursive: self.mode == TreeWatchMode::Auto };
+        let cfg = CacheConfig {
+            path: self.path.clone(),
+            max_depth: self.max_depth,
+            recursive: self.mode == TreeWatchMode::Auto,
+        };
         let tx = self.events.clone();
         self.core
             .start(

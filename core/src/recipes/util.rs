@@ -111,7 +111,8 @@ mod tests {
         assert_eq!(sequence_of("_c_x-lock-0000000042"), Some(42));
         assert_eq!(sequence_of("abc__lock__0000000007"), Some(7));
         assert_eq!(sequence_of("short"), None);
-        let mut v = vec!["b-0000000002".to_string(), "x".to_string(), "a-0000000010".to_string(), "c-0000000001".to_string()];
+        let mut v =
+            vec!["b-0000000002".to_string(), "x".to_string(), "a-0000000010".to_string(), "c-0000000001".to_string()];
         sort_by_sequence(&mut v);
         assert_eq!(v, ["c-0000000001", "b-0000000002", "a-0000000010", "x"]);
         let u = uuid();

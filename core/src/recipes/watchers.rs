@@ -142,11 +142,7 @@ impl Watch<Children> {
 
     /// As `ChildrenWatch::start`, but the watch ends with the session
     /// (kazoo's `allow_session_lost=False`).
-    pub async fn start_in_session<F>(
-        client: &Client,
-        path: &str,
-        callback: F,
-    ) -> Result<ChildrenWatch>
+    pub async fn start_in_session<F>(client: &Client, path: &str, callback: F) -> Result<ChildrenWatch>
     where
         F: FnMut(Vec<String>, Option<WatchedEvent>) -> ControlFlow<()> + Send + 'static,
     {
@@ -159,10 +155,7 @@ impl Watch<Children> {
         allow_session_lost: bool,
         callback: Callback<Vec<String>>,
     ) -> Result<ChildrenWatch> {
-        let target = ChildrenTarget {
-            prior: None,
-            allow_session_lost,
-        };
+        let target = ChildrenTarget { prior: None, allow_session_lost };
         Watch::spawn(client, path, target, callback).await
     }
 }
@@ -195,11 +188,7 @@ struct DataTarget {
 impl Target for DataTarget {
     type Value = Option<(Vec<u8>, Stat)>;
 
-    async fn read(
-        &self,
-        client: &Client,
-        path: &str,
-    ) -> Result<Option<(Self::Value, OneshotWatch)>> {
+    async fn read(&self, client: &Client, path: &str) -> Result<Option<(Self::Value, OneshotWatch)>> {
         loop {
             match client.get_data_w(path).await {
                 Ok((data, stat, watch)) => return Ok(Some((Some((data, stat)), watch))),
@@ -236,11 +225,7 @@ struct ChildrenTarget {
 impl Target for ChildrenTarget {
     type Value = Vec<String>;
 
-    async fn read(
-        &self,
-        client: &Client,
-        path: &str,
-    ) -> Result<Option<(Self::Value, OneshotWatch)>> {
+    async fn read(&self, client: &Client, path: &str) -> Result<Option<(Self::Value, OneshotWatch)>> {
         match client.get_children_w(path).await {
             Ok((children, _, watch)) => Ok(Some((children, watch))),
             Err(e) if e.code == Code::NoNode => Ok(None),
@@ -317,11 +302,7 @@ impl<K> Watch<K> {
             stopped: stopped.clone(),
         };
         // Built before waiting: if `start` is dropped half-way, so is the task.
-        let watch = Watch {
-            stopped,
-            task: Some(tokio::spawn(engine.run(states, first_tx))),
-            kind: PhantomData,
-        };
+        let watch = Watch { stopped, task: Some(tokio::spawn(engine.run(states, first_tx))), kind: PhantomData };
         match first_rx.await {
             // Started, or stopped by the first call or a missing node: a watch either way.
             Ok(Ok(()) | Err(Ended::Stopped)) => Ok(watch),
@@ -449,9 +430,7 @@ impl<T: Target> Engine<T> {
                         }
                     }
                     Ok(None) => return Ended::Stopped,
-                    Err(e) if e.is_retryable() || e.code == Code::SessionExpired => {
-                        due = Some(event)
-                    }
+                    Err(e) if e.is_retryable() || e.code == Code::SessionExpired => due = Some(event),
                     Err(e) => return Ended::Failed(e),
                 }
             }
@@ -493,23 +472,18 @@ impl<T: Target> Engine<T> {
         };
         let stopped = self.stopped.clone();
         let (done_tx, done_rx) = oneshot::channel();
-        let spawned = std::thread::Builder::new()
-            .name(CALLBACK_THREAD_NAME.to_string())
-            .spawn(move || {
-                // Checked on the calling thread: after stop() returned, no call starts.
-                let flow = if stopped.load(Ordering::SeqCst) {
-                    Ok(ControlFlow::Break(()))
-                } else {
-                    std::panic::catch_unwind(AssertUnwindSafe(|| callback(value, event)))
-                };
-                let _ = done_tx.send((callback, flow));
-            });
+        let spawned = std::thread::Builder::new().name(CALLBACK_THREAD_NAME.to_string()).spawn(move || {
+            // Checked on the calling thread: after stop() returned, no call starts.
+            let flow = if stopped.load(Ordering::SeqCst) {
+                Ok(ControlFlow::Break(()))
+            } else {
+                std::panic::catch_unwind(AssertUnwindSafe(|| callback(value, event)))
+            };
+            let _ = done_tx.send((callback, flow));
+        });
         if let Err(e) = spawned {
             tracing::error!(path = %self.path, error = %e, "watch ended: no thread for its callback");
-            return Err(Ended::Failed(Error::at(
-                Code::SystemError,
-                self.path.clone(),
-            )));
+            return Err(Ended::Failed(Error::at(Code::SystemError, self.path.clone())));
         }
         match done_rx.await {
             Ok((callback, Ok(flow))) => {

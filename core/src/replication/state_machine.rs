@@ -99,9 +99,9 @@ fn restore<SM: StateMachine>(
     }
     let mut data = snapshots.open_data(file)?;
     let mut guard = sm.write();
-    guard.restore(index, &mut data).map_err(|e| {
-        ReplicationError::Inconsistent(format!("restoring snapshot {}: {e}", file.path.display()))
-    })?;
+    guard
+        .restore(index, &mut data)
+        .map_err(|e| ReplicationError::Inconsistent(format!("restoring snapshot {}: {e}", file.path.display())))?;
     if guard.last_applied() != index {
         return Err(ReplicationError::Inconsistent(format!(
             "state machine reports last applied {} after restoring snapshot {} at {index}",
@@ -170,12 +170,7 @@ impl<SM: StateMachine> RaftStateMachine<TypeConfig> for SmStore<SM> {
             last_membership: self.membership.clone(),
             snapshot_id: snapshot_id(self.last_applied),
         };
-        Builder {
-            job: Mutex::new(Some(job)),
-            meta,
-            snapshots: self.snapshots.clone(),
-            current: self.current.clone(),
-        }
+        Builder { job: Mutex::new(Some(job)), meta, snapshots: self.snapshots.clone(), current: self.current.clone() }
     }
 
     async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, RaftStorageError> {

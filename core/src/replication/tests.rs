@@ -226,7 +226,8 @@ async fn restart_restores_from_snapshot_then_replays_the_log() {
     let opts = options(dir.path(), 30);
     let (replica, sm) = open(&opts).await.unwrap();
     let last = propose_n(&replica, 100).await;
-    let last = write_until(&replica, last, "a second snapshot", || numbered(&opts.data_dir, "snapshot.").len() >= 2).await;
+    let last =
+        write_until(&replica, last, "a second snapshot", || numbered(&opts.data_dir, "snapshot.").len() >= 2).await;
     let before = state(&sm);
     replica.shutdown().await.unwrap();
     let (replica, sm) = open(&opts).await.unwrap();

@@ -419,12 +419,12 @@ async fn serve_frames(
                             let answer = match tokio::time::timeout(COMMIT_WAIT, rx).await {
                                 Err(_) => ForwardReply::Failed("not committed in time".into()),
                                 Ok(rx) => match rx {
-                                Ok(Ok(resp)) => ForwardReply::Done { index: resp.log_id.index, output: resp.data },
-                                Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(f))) => {
-                                    ForwardReply::NotLeader { leader: f.leader_id }
-                                }
-                                Ok(Err(e)) => ForwardReply::Failed(e.to_string()),
-                                Err(_) => ForwardReply::Failed("the leader is shutting down".into()),
+                                    Ok(Ok(resp)) => ForwardReply::Done { index: resp.log_id.index, output: resp.data },
+                                    Ok(Err(openraft::error::ClientWriteError::ForwardToLeader(f))) => {
+                                        ForwardReply::NotLeader { leader: f.leader_id }
+                                    }
+                                    Ok(Err(e)) => ForwardReply::Failed(e.to_string()),
+                                    Err(_) => ForwardReply::Failed("the leader is shutting down".into()),
                                 },
                             };
                             let _ = reply(&tx, id, &answer).await;

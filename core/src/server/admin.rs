@@ -10,10 +10,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
-use crate::replication::Role;
 use super::node::Node;
 use super::VERSION;
 use crate::proto::OpCode;
+use crate::replication::Role;
 use crate::watch::ConnId;
 
 /// A four-letter word corral answers.

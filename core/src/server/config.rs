@@ -20,8 +20,8 @@ use crate::watch::WATCHES_PER_CONNECTION_MAX_DEFAULT;
 
 /// Every four-letter word ZooKeeper knows; `4lw.commands.whitelist=*` enables all of them.
 pub const FOUR_LETTER_WORDS: [&str; 18] = [
-    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash", "isro", "mntr", "ruok", "srst",
-    "srvr", "stat", "stmk", "wchc", "wchp", "wchs",
+    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "hash", "isro", "mntr", "ruok", "srst", "srvr", "stat",
+    "stmk", "wchc", "wchp", "wchs",
 ];
 
 /// Why a configuration was rejected.
@@ -54,9 +54,7 @@ pub enum ConfigError {
         reason: String,
     },
     /// minSessionTimeout exceeds maxSessionTimeout (after defaults are applied).
-    #[error(
-        "minSessionTimeout ({min_ms} ms) must not be larger than maxSessionTimeout ({max_ms} ms)"
-    )]
+    #[error("minSessionTimeout ({min_ms} ms) must not be larger than maxSessionTimeout ({max_ms} ms)")]
     SessionTimeoutRange {
         /// Effective minimum.
         min_ms: u32,
@@ -135,7 +133,8 @@ pub fn parse_server_spec(value: &str) -> Result<ServerSpec, String> {
         return Err("the host is empty".into());
     }
     let parts: Vec<&str> = rest.split(':').collect();
-    let port = |s: &str, what: &str| s.parse::<u16>().ok().filter(|p| *p > 0).ok_or(format!("{what} {s:?} is not a port"));
+    let port =
+        |s: &str, what: &str| s.parse::<u16>().ok().filter(|p| *p > 0).ok_or(format!("{what} {s:?} is not a port"));
     let peer_port = port(parts[0], "peer port")?;
     let election_port = match parts.get(1) {
         Some(p) => Some(port(p, "election port")?),
@@ -298,10 +297,8 @@ impl Default for Config {
 }
 
 /// Keys ZooKeeper users set that corral reads differently, with a pointer.
-const IGNORED_KEY_HINTS: [(&str, &str); 1] = [(
-    "globalOutstandingLimit",
-    "corral bounds each connection: maxOutstandingRequestsPerConnection",
-)];
+const IGNORED_KEY_HINTS: [(&str, &str); 1] =
+    [("globalOutstandingLimit", "corral bounds each connection: maxOutstandingRequestsPerConnection")];
 
 impl FromStr for Config {
     type Err = ConfigError;
@@ -311,10 +308,7 @@ impl FromStr for Config {
         let mut config = Config::default();
         for (line, key, value) in properties(text)? {
             if key.is_empty() {
-                return Err(ConfigError::Syntax {
-                    line,
-                    reason: "a value without a key".to_owned(),
-                });
+                return Err(ConfigError::Syntax { line, reason: "a value without a key".to_owned() });
             }
             config.set(&key, &value)?;
         }
@@ -327,10 +321,8 @@ impl Config {
     /// Reads and parses a `zoo.cfg` file (see [`FromStr`]).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
         text.parse()
     }
 
@@ -368,38 +360,27 @@ impl Config {
             "clientPort" => self.client_port = v.parsed("a port number (0-65535)")?,
             "clientPortAddress" => self.client_port_address = v.parsed("an IP address")?,
             "clientPortListenBacklog" => {
-                self.client_port_listen_backlog =
-                    match v.parsed::<i32>("-1 or a positive number")? {
-                        -1 => None,
-                        n => Some(v.check(
-                            u32::try_from(n).ok().filter(|&n| n > 0),
-                            "-1 or a positive number",
-                        )?),
-                    }
+                self.client_port_listen_backlog = match v.parsed::<i32>("-1 or a positive number")? {
+                    -1 => None,
+                    n => Some(v.check(u32::try_from(n).ok().filter(|&n| n > 0), "-1 or a positive number")?),
+                }
             }
             "dataDir" => self.data_dir = v.path()?,
             "dataLogDir" => self.data_log_dir = Some(v.path()?),
             "tickTime" => self.tick_time_ms = v.parsed("a positive number of milliseconds")?,
-            "maxClientCnxns" => {
-                self.connections_per_address_max = v.parsed("a number >= 0 (0 = unlimited)")?
-            }
+            "maxClientCnxns" => self.connections_per_address_max = v.parsed("a number >= 0 (0 = unlimited)")?,
             "minSessionTimeout" => self.min_session_timeout_ms = v.session_timeout()?,
             "maxSessionTimeout" => self.max_session_timeout_ms = v.session_timeout()?,
             "autopurge.snapRetainCount" => self.snap_retain_count = v.parsed("a number >= 3")?,
             "autopurge.purgeInterval" => {
                 // ZooKeeper treats any value <= 0 as "never".
-                self.purge_interval_hours =
-                    v.parsed::<i32>("a number of hours")?.max(0).unsigned_abs()
+                self.purge_interval_hours = v.parsed::<i32>("a number of hours")?.max(0).unsigned_abs()
             }
             "4lw.commands.whitelist" => self.four_letter_words = parse_whitelist(value),
             "readonlymode.enabled" => self.read_only_mode = v.boolean()?,
-            "jute.maxbuffer" => {
-                self.jute_maxbuffer_bytes = v.java_int_decode("a positive number of bytes")?
-            }
+            "jute.maxbuffer" => self.jute_maxbuffer_bytes = v.java_int_decode("a positive number of bytes")?,
             "extendedTypesEnabled" => self.extended_types_enabled = v.boolean()?,
-            "DigestAuthenticationProvider.superDigest" => {
-                self.super_digest = Some(v.super_digest()?)
-            }
+            "DigestAuthenticationProvider.superDigest" => self.super_digest = Some(v.super_digest()?),
             "reconfigEnabled" => self.reconfig_enabled = v.boolean()?,
             "localSessionsEnabled" => self.local_sessions_enabled = v.boolean()?,
             "localSessionsUpgradingEnabled" => self.local_sessions_upgrading_enabled = v.boolean()?,
@@ -413,21 +394,16 @@ impl Config {
             "maxOutstandingRequestsPerConnection" => {
                 self.outstanding_requests_per_connection_max = v.parsed("a positive number")?
             }
-            "maxWatchesPerConnection" => {
-                self.watches_per_connection_max = v.parsed("a positive number")?
-            }
+            "maxWatchesPerConnection" => self.watches_per_connection_max = v.parsed("a positive number")?,
             "initLimit" => self.init_limit = v.parsed("a positive number of ticks")?,
             "syncLimit" => self.sync_limit = v.parsed("a positive number of ticks")?,
             "standaloneEnabled" => self.standalone_enabled = v.boolean()?,
             "quorumListenOnAllIPs" => self.quorum_listen_on_all_ips = v.boolean()?,
-            "electionTimeoutMs" => {
-                self.election_timeout_ms = Some(v.parsed("a number of milliseconds >= 50")?)
-            }
+            "electionTimeoutMs" => self.election_timeout_ms = Some(v.parsed("a number of milliseconds >= 50")?),
             "myid" => self.server_id = Some(v.parsed("a server id (1-255)")?),
             "dynamicConfigFile" => {
                 let path = v.path()?;
-                let text = std::fs::read_to_string(&path)
-                    .map_err(|e| v.invalid(&format!("cannot read it: {e}")))?;
+                let text = std::fs::read_to_string(&path).map_err(|e| v.invalid(&format!("cannot read it: {e}")))?;
                 for (_, k, val) in properties(&text)? {
                     if k.starts_with("server.") {
                         self.apply(&k, &k, val.trim())?;
@@ -461,22 +437,10 @@ impl Config {
         let positive: [(&str, u64); 6] = [
             ("tickTime", self.tick_time_ms.into()),
             ("jute.maxbuffer", self.jute_maxbuffer_bytes.into()),
-            (
-                "znode.container.checkIntervalMs",
-                self.container_check_interval_ms,
-            ),
-            (
-                "znode.container.maxPerMinute",
-                self.container_deletions_per_minute_max.into(),
-            ),
-            (
-                "maxOutstandingRequestsPerConnection",
-                self.outstanding_requests_per_connection_max.into(),
-            ),
-            (
-                "maxWatchesPerConnection",
-                self.watches_per_connection_max.into(),
-            ),
+            ("znode.container.checkIntervalMs", self.container_check_interval_ms),
+            ("znode.container.maxPerMinute", self.container_deletions_per_minute_max.into()),
+            ("maxOutstandingRequestsPerConnection", self.outstanding_requests_per_connection_max.into()),
+            ("maxWatchesPerConnection", self.watches_per_connection_max.into()),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError::InvalidValue {
@@ -485,16 +449,11 @@ impl Config {
                 reason: "must be positive".to_owned(),
             });
         }
-        for (key, timeout) in [
-            ("minSessionTimeout", self.min_session_timeout_ms),
-            ("maxSessionTimeout", self.max_session_timeout_ms),
-        ] {
+        for (key, timeout) in
+            [("minSessionTimeout", self.min_session_timeout_ms), ("maxSessionTimeout", self.max_session_timeout_ms)]
+        {
             if let Some(ms) = timeout {
-                Value {
-                    key,
-                    text: &ms.to_string(),
-                }
-                .session_timeout()?;
+                Value { key, text: &ms.to_string() }.session_timeout()?;
             }
         }
         if self.is_ensemble() {
@@ -539,10 +498,7 @@ impl Config {
             return Err(ConfigError::SessionTimeoutRange { min_ms, max_ms });
         }
         if self.snap_retain_count < 3 {
-            tracing::warn!(
-                "autopurge.snapRetainCount {} is below 3; using 3",
-                self.snap_retain_count
-            );
+            tracing::warn!("autopurge.snapRetainCount {} is below 3; using 3", self.snap_retain_count);
             self.snap_retain_count = 3;
         }
         if self.snap_count < 2 {
@@ -565,7 +521,8 @@ impl Config {
             Some(id) => id,
             None => {
                 let path = self.data_dir.join("myid");
-                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
                 text.trim().parse().map_err(|_| ConfigError::InvalidValue {
                     key: "myid".to_owned(),
                     value: text.trim().to_owned(),
@@ -601,14 +558,12 @@ impl Config {
 
     /// The smallest session timeout granted: `minSessionTimeout`, else 2 × tickTime.
     pub fn min_session_timeout_ms(&self) -> u32 {
-        self.min_session_timeout_ms
-            .unwrap_or_else(|| self.ticks_ms(2))
+        self.min_session_timeout_ms.unwrap_or_else(|| self.ticks_ms(2))
     }
 
     /// The largest session timeout granted: `maxSessionTimeout`, else 20 × tickTime.
     pub fn max_session_timeout_ms(&self) -> u32 {
-        self.max_session_timeout_ms
-            .unwrap_or_else(|| self.ticks_ms(20))
+        self.max_session_timeout_ms.unwrap_or_else(|| self.ticks_ms(20))
     }
 
     /// Sets `minSessionTimeout` (otherwise it follows `tick_time_ms`).
@@ -623,9 +578,7 @@ impl Config {
 
     /// `n` ticks in ms, capped at the largest timeout the wire can carry.
     fn ticks_ms(&self, n: u32) -> u32 {
-        self.tick_time_ms
-            .saturating_mul(n)
-            .min(i32::MAX.unsigned_abs())
+        self.tick_time_ms.saturating_mul(n).min(i32::MAX.unsigned_abs())
     }
 
     /// The address to listen on.
@@ -635,8 +588,7 @@ impl Config {
 
     /// Time between purges of old snapshots and logs; `None` = never.
     pub fn purge_interval(&self) -> Option<Duration> {
-        (self.purge_interval_hours > 0)
-            .then(|| Duration::from_secs(u64::from(self.purge_interval_hours) * 3600))
+        (self.purge_interval_hours > 0).then(|| Duration::from_secs(u64::from(self.purge_interval_hours) * 3600))
     }
 
     /// Whether the four-letter word `word` may be answered (as opposed to
@@ -659,7 +611,12 @@ impl Config {
     /// the real port in `client_port` first. An ensemble member passes its id
     /// and the current membership (`/zookeeper/config`'s text), which ZooKeeper
     /// prints after its limits, ports and role.
-    pub fn render_conf(&self, data_dir_size_bytes: u64, data_log_size_bytes: u64, member: Option<(u64, &str)>) -> String {
+    pub fn render_conf(
+        &self,
+        data_dir_size_bytes: u64,
+        data_log_size_bytes: u64,
+        member: Option<(u64, &str)>,
+    ) -> String {
         let absolute = |dir: &Path| std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
         let backlog = self.client_port_listen_backlog.map_or(-1, i64::from);
         let mut out = format!(
@@ -737,9 +694,7 @@ impl Value<'_> {
     /// Java's `Integer.decode`, which ZooKeeper uses for `jute.maxbuffer`:
     /// decimal, or hex after `0x`/`0X`/`#`.
     fn java_int_decode(&self, reason: &str) -> Result<u32, ConfigError> {
-        let hex = ["0x", "0X", "#"]
-            .iter()
-            .find_map(|p| self.text.strip_prefix(p));
+        let hex = ["0x", "0X", "#"].iter().find_map(|p| self.text.strip_prefix(p));
         let parsed = match hex {
             Some(digits) => u32::from_str_radix(digits, 16).ok(),
             None => self.text.parse().ok(),
@@ -756,10 +711,7 @@ impl Value<'_> {
     }
 
     fn path(&self) -> Result<PathBuf, ConfigError> {
-        self.check(
-            (!self.text.is_empty()).then(|| PathBuf::from(self.text)),
-            "a directory",
-        )
+        self.check((!self.text.is_empty()).then(|| PathBuf::from(self.text)), "a directory")
     }
 
     /// A session timeout bound: -1 = derive from tickTime, else 1..=i32::MAX ms.
@@ -807,11 +759,7 @@ fn properties(text: &str) -> Result<Vec<(usize, String, String)>, ConfigError> {
         }
         let line = index + 1;
         let (key, value) = split_key_value(&logical);
-        out.push((
-            line,
-            unescape(key, line)?.trim().to_owned(),
-            unescape(value, line)?.trim().to_owned(),
-        ));
+        out.push((line, unescape(key, line)?.trim().to_owned(), unescape(value, line)?.trim().to_owned()));
     }
     Ok(out)
 }
@@ -826,11 +774,7 @@ fn split_key_value(line: &str) -> (&str, &str) {
             escaped = true;
         } else if c == '=' || c == ':' || c.is_whitespace() {
             let rest = line[i..].trim_start();
-            let rest = if c.is_whitespace() {
-                rest.strip_prefix(['=', ':']).unwrap_or(rest)
-            } else {
-                &rest[1..]
-            };
+            let rest = if c.is_whitespace() { rest.strip_prefix(['=', ':']).unwrap_or(rest) } else { &rest[1..] };
             return (&line[..i], rest.trim_start());
         }
     }
@@ -852,15 +796,9 @@ fn unescape(text: &str, line: usize) -> Result<String, ConfigError> {
             Some('f') => out.push('\x0c'),
             Some('u') => {
                 let hex: String = chars.by_ref().take(4).collect();
-                let decoded = u32::from_str_radix(&hex, 16)
-                    .ok()
-                    .filter(|_| hex.len() == 4)
-                    .and_then(char::from_u32);
+                let decoded = u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4).and_then(char::from_u32);
                 let Some(decoded) = decoded else {
-                    return Err(ConfigError::Syntax {
-                        line,
-                        reason: format!("malformed \\u{hex} escape"),
-                    });
+                    return Err(ConfigError::Syntax { line, reason: format!("malformed \\u{hex} escape") });
                 };
                 out.push(decoded);
             }
@@ -896,27 +834,17 @@ mod tests {
         assert_eq!(c.client_address(), "0.0.0.0:2181".parse().unwrap());
         assert_eq!(c.data_dir, Path::new("./data"));
         assert_eq!(c.data_log_dir(), Path::new("./data"));
-        assert_eq!(
-            (c.min_session_timeout_ms(), c.max_session_timeout_ms()),
-            (4000, 40000)
-        );
+        assert_eq!((c.min_session_timeout_ms(), c.max_session_timeout_ms()), (4000, 40000));
         assert_eq!(c.connections_per_address_max, 60);
         assert_eq!((c.snap_retain_count, c.purge_interval()), (3, None));
         assert_eq!(c.jute_maxbuffer_bytes, 1_048_575);
         assert!(c.extended_types_enabled && !c.reconfig_enabled && !c.local_sessions_enabled);
         assert_eq!(
-            (
-                c.snap_count,
-                c.container_check_interval_ms,
-                c.container_deletions_per_minute_max
-            ),
+            (c.snap_count, c.container_check_interval_ms, c.container_deletions_per_minute_max),
             (100_000, 60_000, 10_000)
         );
         assert_eq!(c.outstanding_requests_per_connection_max, 1000);
-        assert_eq!(
-            c.watches_per_connection_max,
-            WATCHES_PER_CONNECTION_MAX_DEFAULT
-        );
+        assert_eq!(c.watches_per_connection_max, WATCHES_PER_CONNECTION_MAX_DEFAULT);
     }
 
     #[test]
@@ -934,31 +862,15 @@ mod tests {
         assert_eq!(c.data_log_dir(), Path::new("/var/zk-log"));
         assert_eq!(c.client_address(), "127.0.0.1:2182".parse().unwrap());
         assert_eq!(c.connections_per_address_max, 0);
-        assert_eq!(
-            (c.min_session_timeout_ms(), c.max_session_timeout_ms()),
-            (1500, 20000)
-        );
-        assert_eq!(
-            (c.snap_retain_count, c.purge_interval()),
-            (5, Some(Duration::from_secs(86_400)))
-        );
+        assert_eq!((c.min_session_timeout_ms(), c.max_session_timeout_ms()), (1500, 20000));
+        assert_eq!((c.snap_retain_count, c.purge_interval()), (5, Some(Duration::from_secs(86_400))));
         assert_eq!(c.jute_maxbuffer_bytes, 0x40_0000);
         assert!(c.reconfig_enabled && c.local_sessions_enabled && !c.local_sessions_upgrading_enabled);
         assert_eq!(
-            (
-                c.snap_count,
-                c.container_check_interval_ms,
-                c.container_deletions_per_minute_max
-            ),
+            (c.snap_count, c.container_check_interval_ms, c.container_deletions_per_minute_max),
             (5000, 1000, 50)
         );
-        assert_eq!(
-            (
-                c.outstanding_requests_per_connection_max,
-                c.watches_per_connection_max
-            ),
-            (10, 20)
-        );
+        assert_eq!((c.outstanding_requests_per_connection_max, c.watches_per_connection_max), (10, 20));
         assert_eq!(c.client_port_listen_backlog, Some(128));
         assert!(c.ignored_keys.is_empty());
     }
@@ -968,14 +880,8 @@ mod tests {
         let c = parse("dataDir=C:\\\\zk\\\n    \\u0064ata\nsnap\\\nCount=7\n");
         assert_eq!(c.data_dir, Path::new("C:\\zkdata"));
         assert_eq!(c.snap_count, 7);
-        assert!(matches!(
-            "dataDir=\\u12\n".parse::<Config>(),
-            Err(ConfigError::Syntax { line: 1, .. })
-        ));
-        assert!(matches!(
-            "a=1\n=2\n".parse::<Config>(),
-            Err(ConfigError::Syntax { line: 2, .. })
-        ));
+        assert!(matches!("dataDir=\\u12\n".parse::<Config>(), Err(ConfigError::Syntax { line: 1, .. })));
+        assert!(matches!("a=1\n=2\n".parse::<Config>(), Err(ConfigError::Syntax { line: 2, .. })));
     }
 
     #[test]
@@ -1027,7 +933,8 @@ mod tests {
         assert_eq!(v6.render(), "[fe80::1]:1:2:participant;[::1]:2181");
 
         let dynamic = dir.path().join("zoo.cfg.dynamic");
-        std::fs::write(&dynamic, "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nversion=100000000\n").unwrap();
+        std::fs::write(&dynamic, "server.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\nversion=100000000\n")
+            .unwrap();
         let c = parse(&format!("dataDir={}\ndynamicConfigFile={}\nmyid=1\n", dir.path().display(), dynamic.display()));
         assert_eq!(c.servers.len(), 2);
         assert_eq!(c.my_id().unwrap(), 1);
@@ -1068,14 +975,10 @@ mod tests {
              super:D/InIHSb7yEEbrWz8b9l71RjZJU=\nzookeeper.4lw.commands.whitelist=ruok\nzookeeper.nope=1\n",
         );
         assert!(!c.extended_types_enabled);
-        assert_eq!(
-            c.super_digest.as_deref(),
-            Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU=")
-        );
+        assert_eq!(c.super_digest.as_deref(), Some("super:D/InIHSb7yEEbrWz8b9l71RjZJU="));
         assert!(c.four_letter_word_allowed("ruok"));
         assert_eq!(c.ignored_keys, ["zookeeper.nope"]);
-        let c =
-            parse("DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n");
+        let c = parse("DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n");
         assert!(c.super_digest.is_some());
     }
 
@@ -1084,11 +987,7 @@ mod tests {
         for (text, key, value) in [
             ("clientPort=70000", "clientPort", "70000"),
             ("clientPort=-1", "clientPort", "-1"),
-            (
-                "clientPortAddress=not-an-ip",
-                "clientPortAddress",
-                "not-an-ip",
-            ),
+            ("clientPortAddress=not-an-ip", "clientPortAddress", "not-an-ip"),
             ("tickTime=abc", "tickTime", "abc"),
             ("tickTime=0", "tickTime", "0"),
             ("maxClientCnxns=-3", "maxClientCnxns", "-3"),
@@ -1096,61 +995,37 @@ mod tests {
             ("maxSessionTimeout=-5", "maxSessionTimeout", "-5"),
             ("reconfigEnabled=yes", "reconfigEnabled", "yes"),
             ("localSessionsUpgradingEnabled=maybe", "localSessionsUpgradingEnabled", "maybe"),
-            (
-                "zookeeper.extendedTypesEnabled=1",
-                "zookeeper.extendedTypesEnabled",
-                "1",
-            ),
+            ("zookeeper.extendedTypesEnabled=1", "zookeeper.extendedTypesEnabled", "1"),
             ("jute.maxbuffer=0", "jute.maxbuffer", "0"),
             ("jute.maxbuffer=0xffffffff", "jute.maxbuffer", "0xffffffff"),
             ("dataDir=", "dataDir", ""),
-            (
-                "DigestAuthenticationProvider.superDigest=super",
-                "DigestAuthenticationProvider.superDigest",
-                "super",
-            ),
+            ("DigestAuthenticationProvider.superDigest=super", "DigestAuthenticationProvider.superDigest", "super"),
             (
                 "DigestAuthenticationProvider.superDigest=super:abc",
                 "DigestAuthenticationProvider.superDigest",
                 "super:abc",
             ),
-            (
-                "znode.container.maxPerMinute=0",
-                "znode.container.maxPerMinute",
-                "0",
-            ),
+            ("znode.container.maxPerMinute=0", "znode.container.maxPerMinute", "0"),
             ("maxWatchesPerConnection=0", "maxWatchesPerConnection", "0"),
             ("clientPortListenBacklog=0", "clientPortListenBacklog", "0"),
         ] {
             assert_eq!(invalid(text), (key.to_owned(), value.to_owned()), "{text}");
         }
         let message = "tickTime=abc".parse::<Config>().unwrap_err().to_string();
-        assert!(
-            message.contains("tickTime") && message.contains("\"abc\""),
-            "{message}"
-        );
+        assert!(message.contains("tickTime") && message.contains("\"abc\""), "{message}");
     }
 
     #[test]
     fn session_timeouts_default_from_tick_and_must_be_ordered() {
         let c = parse("tickTime=100\nminSessionTimeout=-1\n");
-        assert_eq!(
-            (c.min_session_timeout_ms(), c.max_session_timeout_ms()),
-            (200, 2000)
-        );
+        assert_eq!((c.min_session_timeout_ms(), c.max_session_timeout_ms()), (200, 2000));
         assert!(matches!(
             "minSessionTimeout=5000\nmaxSessionTimeout=4000".parse::<Config>(),
-            Err(ConfigError::SessionTimeoutRange {
-                min_ms: 5000,
-                max_ms: 4000
-            })
+            Err(ConfigError::SessionTimeoutRange { min_ms: 5000, max_ms: 4000 })
         ));
         assert!(matches!(
             "tickTime=100\nminSessionTimeout=3000".parse::<Config>(),
-            Err(ConfigError::SessionTimeoutRange {
-                min_ms: 3000,
-                max_ms: 2000
-            })
+            Err(ConfigError::SessionTimeoutRange { min_ms: 3000, max_ms: 2000 })
         ));
         let mut c = Config::default();
         c.set_min_session_timeout_ms(50_000);
@@ -1162,10 +1037,7 @@ mod tests {
     #[test]
     fn low_retain_and_snap_counts_are_raised() {
         let c = parse("autopurge.snapRetainCount=1\nsnapCount=1\nautopurge.purgeInterval=-2\n");
-        assert_eq!(
-            (c.snap_retain_count, c.snap_count, c.purge_interval()),
-            (3, 2, None)
-        );
+        assert_eq!((c.snap_retain_count, c.snap_count, c.purge_interval()), (3, 2, None));
     }
 
     #[test]
@@ -1177,27 +1049,19 @@ mod tests {
         assert!(ro.read_only_mode && ro.four_letter_word_allowed("isro"));
 
         let c = parse("4lw.commands.whitelist= ruok , stat,bogus,,\n");
-        assert_eq!(
-            c.four_letter_words,
-            FourLetterWhitelist::Only(["ruok".into(), "stat".into()].into())
-        );
+        assert_eq!(c.four_letter_words, FourLetterWhitelist::Only(["ruok".into(), "stat".into()].into()));
         assert!(c.four_letter_word_allowed("ruok") && c.four_letter_word_allowed("srvr"));
         assert!(!c.four_letter_word_allowed("mntr") && !c.four_letter_word_allowed("bogus"));
 
         let c = parse("4lw.commands.whitelist=ruok, *\n");
         assert_eq!(c.four_letter_words, FourLetterWhitelist::All);
-        assert!(FOUR_LETTER_WORDS
-            .iter()
-            .all(|w| c.four_letter_word_allowed(w)));
+        assert!(FOUR_LETTER_WORDS.iter().all(|w| c.four_letter_word_allowed(w)));
         assert!(!c.four_letter_word_allowed("xyzw"));
     }
 
     #[test]
     fn data_log_dir_follows_data_dir_unless_set() {
-        let mut c = Config {
-            data_dir: PathBuf::from("/srv/zk"),
-            ..Config::default()
-        };
+        let mut c = Config { data_dir: PathBuf::from("/srv/zk"), ..Config::default() };
         assert_eq!(c.data_log_dir(), Path::new("/srv/zk"));
         c.set_data_log_dir("/fast/log");
         c.data_dir = PathBuf::from("/other");
@@ -1215,20 +1079,14 @@ mod tests {
         );
         let relative = Config::default().render_conf(0, 0, None);
         let data_dir = relative.lines().nth(2).unwrap_or_default();
-        assert!(
-            data_dir.starts_with("dataDir=/") && data_dir.ends_with("data"),
-            "{data_dir}"
-        );
+        assert!(data_dir.starts_with("dataDir=/") && data_dir.ends_with("data"), "{data_dir}");
     }
 
     #[test]
     fn from_file_reports_missing_files() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("zoo.cfg");
-        assert!(matches!(
-            Config::from_file(&path),
-            Err(ConfigError::Read { .. })
-        ));
+        assert!(matches!(Config::from_file(&path), Err(ConfigError::Read { .. })));
         std::fs::write(&path, "clientPort=3000\n").unwrap();
         assert_eq!(Config::from_file(&path).unwrap().client_port, 3000);
     }

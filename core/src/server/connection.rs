@@ -122,7 +122,8 @@ async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> b
     if req.last_zxid_seen > node.zxid() && node.config.is_ensemble() && !read_only {
         // The client saw more of the log than this member applied: catch up
         // with the leader first (ZooKeeper closes at once).
-        let _ = tokio::time::timeout(Duration::from_millis(req.timeout_ms.max(0) as u64 / 3), node.replica.sync()).await;
+        let _ =
+            tokio::time::timeout(Duration::from_millis(req.timeout_ms.max(0) as u64 / 3), node.replica.sync()).await;
     }
     if req.last_zxid_seen > node.zxid() {
         tracing::info!(peer = %conn.peer, seen = req.last_zxid_seen, "client has seen a newer zxid; closing");
@@ -159,7 +160,13 @@ async fn handshake(node: &Arc<Node>, conn: &mut Conn, req: &ConnectRequest) -> b
                 (req.session_id, p)
             }
             _ => {
-                let resp = ConnectResponse { protocol_version: 0, timeout_ms: 0, session_id: 0, passwd: vec![0; 16], read_only };
+                let resp = ConnectResponse {
+                    protocol_version: 0,
+                    timeout_ms: 0,
+                    session_id: 0,
+                    passwd: vec![0; 16],
+                    read_only,
+                };
                 send_connect_response(conn, &resp);
                 return false;
             }

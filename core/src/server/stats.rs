@@ -46,7 +46,14 @@ impl ServerStats {
 
     /// Clears every counter (`srst`).
     pub fn reset(&self) {
-        for c in [&self.received, &self.sent, &self.latency_count, &self.latency_sum_us, &self.latency_min_us, &self.latency_max_us] {
+        for c in [
+            &self.received,
+            &self.sent,
+            &self.latency_count,
+            &self.latency_sum_us,
+            &self.latency_min_us,
+            &self.latency_max_us,
+        ] {
             c.store(0, Relaxed);
         }
     }
@@ -80,7 +87,9 @@ pub struct ConnStats {
 impl ConnStats {
     /// Clears the counters (`crst`).
     pub fn reset(&self) {
-        for c in [&self.received, &self.sent, &self.count, &self.latency_sum_ms, &self.latency_max_ms, &self.last_latency_ms] {
+        for c in
+            [&self.received, &self.sent, &self.count, &self.latency_sum_ms, &self.latency_max_ms, &self.last_latency_ms]
+        {
             c.store(0, Relaxed);
         }
     }

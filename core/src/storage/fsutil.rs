@@ -118,12 +118,7 @@ pub(crate) fn numbered_files(dir: &Path, prefix: &str) -> Result<Vec<(u64, PathB
 /// Total size of the regular files directly in `dir` (0 when unreadable).
 pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     let Ok(entries) = fs::read_dir(dir) else { return 0 };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.metadata().ok())
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-        .sum()
+    entries.filter_map(Result::ok).filter_map(|e| e.metadata().ok()).filter(|m| m.is_file()).map(|m| m.len()).sum()
 }
 
 /// Reads exactly `buf.len()` bytes at `offset` without moving a cursor, so

@@ -18,9 +18,7 @@ pub(crate) const PAYLOAD_BYTES_MAX: usize = 16 << 20;
 pub(crate) fn frame(parts: &[&[u8]]) -> Result<Vec<u8>, StorageError> {
     let len: usize = parts.iter().map(|p| p.len()).sum();
     if len == 0 || len > PAYLOAD_BYTES_MAX {
-        return Err(StorageError::Invalid(format!(
-            "record payload of {len} bytes (must be 1..={PAYLOAD_BYTES_MAX})"
-        )));
+        return Err(StorageError::Invalid(format!("record payload of {len} bytes (must be 1..={PAYLOAD_BYTES_MAX})")));
     }
     let mut hasher = crc32fast::Hasher::new();
     for p in parts {

@@ -104,12 +104,10 @@ impl SnapshotStore {
         let path = self.path_of(index);
         let tmp = self.tmp_path(&format!("{index:020}"));
         let res = (|| {
-            let file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(StorageError::io("create", &tmp))?;
-            let mut w = CrcWriter { inner: BufWriter::with_capacity(IO_BUF_BYTES, file), hasher: Default::default(), bytes: 0 };
+            let file =
+                OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(StorageError::io("create", &tmp))?;
+            let mut w =
+                CrcWriter { inner: BufWriter::with_capacity(IO_BUF_BYTES, file), hasher: Default::default(), bytes: 0 };
             let header = header_bytes(index, meta)?;
             w.write_all(&header).map_err(StorageError::io("write", &tmp))?;
             let data_offset = w.bytes;
@@ -170,11 +168,8 @@ impl SnapshotStore {
         self.check_open()?;
         let tmp = self.tmp_path("install");
         let res = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(StorageError::io("create", &tmp))?;
+            let mut file =
+                OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(StorageError::io("create", &tmp))?;
             let mut w = BufWriter::with_capacity(IO_BUF_BYTES, &mut file);
             io::copy(src, &mut w).map_err(StorageError::io("copy snapshot into", &tmp))?;
             w.flush().map_err(StorageError::io("write", &tmp))?;

@@ -94,21 +94,15 @@ impl Rule {
     fn for_event(event: EventType) -> Option<Rule> {
         let lasting_all = Modes::PERSISTENT.union(Modes::RECURSIVE);
         match event {
-            EventType::NodeCreated | EventType::NodeDataChanged => Some(Rule {
-                one_shot: Modes::DATA,
-                lasting: lasting_all,
-                ancestors: true,
-            }),
-            EventType::NodeDeleted => Some(Rule {
-                one_shot: Modes::DATA.union(Modes::CHILD),
-                lasting: lasting_all,
-                ancestors: true,
-            }),
-            EventType::NodeChildrenChanged => Some(Rule {
-                one_shot: Modes::CHILD,
-                lasting: Modes::PERSISTENT,
-                ancestors: false,
-            }),
+            EventType::NodeCreated | EventType::NodeDataChanged => {
+                Some(Rule { one_shot: Modes::DATA, lasting: lasting_all, ancestors: true })
+            }
+            EventType::NodeDeleted => {
+                Some(Rule { one_shot: Modes::DATA.union(Modes::CHILD), lasting: lasting_all, ancestors: true })
+            }
+            EventType::NodeChildrenChanged => {
+                Some(Rule { one_shot: Modes::CHILD, lasting: Modes::PERSISTENT, ancestors: false })
+            }
             EventType::None
             | EventType::DataWatchRemoved
             | EventType::ChildWatchRemoved
@@ -211,10 +205,7 @@ impl WatchRegistry {
             return Ok(false);
         }
         if self.connection_watch_count(conn) >= self.watches_per_connection_max {
-            return Err(WatchError::TooManyWatches {
-                conn,
-                limit: self.watches_per_connection_max,
-            });
+            return Err(WatchError::TooManyWatches { conn, limit: self.watches_per_connection_max });
         }
         self.store(conn, path, old, old.union(mode));
         Ok(true)
@@ -258,27 +249,20 @@ impl WatchRegistry {
                     continue;
                 }
                 hits.extend(
-                    entry
-                        .conns
-                        .iter()
-                        .filter(|(_, modes)| modes.intersects(Modes::RECURSIVE))
-                        .map(|(&conn, _)| conn),
+                    entry.conns.iter().filter(|(_, modes)| modes.intersects(Modes::RECURSIVE)).map(|(&conn, _)| conn),
                 );
             }
         }
         hits.sort_unstable();
         hits.dedup();
-        hits.into_iter()
-            .map(|conn| (conn, event, path.to_owned()))
-            .collect()
+        hits.into_iter().map(|conn| (conn, event, path.to_owned())).collect()
     }
 
     /// Whether `conn` holds a watch on `path` that `watcher_type` matches
     /// (3.9: Children = one-shot child, Data = one-shot data/exist, Any =
     /// every mode, Persistent, PersistentRecursive).
     pub fn check(&self, conn: ConnId, path: &str, watcher_type: WatcherType) -> bool {
-        self.modes(conn, path)
-            .intersects(Modes::matched_by(watcher_type))
+        self.modes(conn, path).intersects(Modes::matched_by(watcher_type))
     }
 
     /// Removes the watches of `conn` on `path` that `watcher_type` matches
@@ -328,11 +312,7 @@ impl WatchRegistry {
 
     /// The modes `conn` holds on `path`.
     pub(super) fn modes(&self, conn: ConnId, path: &str) -> Modes {
-        self.by_path
-            .get(path)
-            .and_then(|entry| entry.conns.get(&conn))
-            .copied()
-            .unwrap_or(Modes::NONE)
+        self.by_path.get(path).and_then(|entry| entry.conns.get(&conn)).copied().unwrap_or(Modes::NONE)
     }
 
     /// Replaces the modes `conn` holds on `path` (`old`, as read by
@@ -355,10 +335,7 @@ impl WatchRegistry {
         } else {
             entry.conns.insert(conn, new);
         }
-        match (
-            old.intersects(Modes::RECURSIVE),
-            new.intersects(Modes::RECURSIVE),
-        ) {
+        match (old.intersects(Modes::RECURSIVE), new.intersects(Modes::RECURSIVE)) {
             (false, true) => entry.recursive += 1,
             (true, false) => entry.recursive -= 1,
             _ => {}

@@ -24,11 +24,7 @@ pub struct WatchSummary {
 impl fmt::Display for WatchSummary {
     /// The whole `wchs` answer: `<n> connections watching <m> paths\nTotal watches:<k>\n`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} connections watching {} paths\nTotal watches:{}\n",
-            self.connections, self.paths, self.watches
-        )
+        write!(f, "{} connections watching {} paths\nTotal watches:{}\n", self.connections, self.paths, self.watches)
     }
 }
 
@@ -38,31 +34,17 @@ impl WatchRegistry {
         let connections = self
             .by_conn
             .iter()
-            .filter(|(&conn, entry)| {
-                entry
-                    .paths
-                    .iter()
-                    .any(|path| self.modes(conn, path).in_data_table())
-            })
+            .filter(|(&conn, entry)| entry.paths.iter().any(|path| self.modes(conn, path).in_data_table()))
             .count();
-        let paths = self
-            .by_path
-            .values()
-            .filter(|entry| entry.conns.values().any(|modes| modes.in_data_table()))
-            .count();
-        WatchSummary {
-            connections,
-            paths,
-            watches: self.data_table_count(),
-        }
+        let paths =
+            self.by_path.values().filter(|entry| entry.conns.values().any(|modes| modes.in_data_table())).count();
+        WatchSummary { connections, paths, watches: self.data_table_count() }
     }
 
     /// Each connection with its data-table paths, both sorted: the content of `wchc`.
     pub fn paths_by_connection(&self) -> Vec<(ConnId, Vec<String>)> {
-        let mut out: Vec<(ConnId, Vec<String>)> = self
-            .paths_by_connection_iter()
-            .filter(|(_, paths)| !paths.is_empty())
-            .collect();
+        let mut out: Vec<(ConnId, Vec<String>)> =
+            self.paths_by_connection_iter().filter(|(_, paths)| !paths.is_empty()).collect();
         out.sort_unstable_by_key(|(conn, _)| *conn);
         out
     }
@@ -73,12 +55,8 @@ impl WatchRegistry {
             .by_path
             .iter()
             .filter_map(|(path, entry)| {
-                let mut conns: Vec<ConnId> = entry
-                    .conns
-                    .iter()
-                    .filter(|(_, modes)| modes.in_data_table())
-                    .map(|(&conn, _)| conn)
-                    .collect();
+                let mut conns: Vec<ConnId> =
+                    entry.conns.iter().filter(|(_, modes)| modes.in_data_table()).map(|(&conn, _)| conn).collect();
                 if conns.is_empty() {
                     return None;
                 }

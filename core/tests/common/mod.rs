@@ -63,8 +63,15 @@ impl Raw {
     pub fn session(addr: SocketAddr) -> Raw {
         let mut c = Raw::connect_tcp(addr);
         let mut w = Writer::frame();
-        ConnectRequest { protocol_version: 0, last_zxid_seen: 0, timeout_ms: 30_000, session_id: 0, passwd: Some(vec![0; 16]), read_only: Some(false) }
-            .encode(&mut w);
+        ConnectRequest {
+            protocol_version: 0,
+            last_zxid_seen: 0,
+            timeout_ms: 30_000,
+            session_id: 0,
+            passwd: Some(vec![0; 16]),
+            read_only: Some(false),
+        }
+        .encode(&mut w);
         c.send_raw(&w.finish_frame());
         let payload = c.read_payload().expect("connect response");
         let resp = ConnectResponse::decode(&mut Reader::new(&payload)).expect("decode connect response");

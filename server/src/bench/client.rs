@@ -9,8 +9,8 @@ use std::sync::mpsc::{self, TrySendError};
 use std::time::{Duration, Instant};
 
 use corral::proto::{
-    xid, Acl, Code, ConnectRequest, ConnectResponse, CreateRequest, OpCode, Reader, ReplyHeader,
-    Request, RequestHeader, Response, Writer,
+    xid, Acl, Code, ConnectRequest, ConnectResponse, CreateRequest, OpCode, Reader, ReplyHeader, Request,
+    RequestHeader, Response, Writer,
 };
 
 use super::{Context, Error, Result};
@@ -43,38 +43,21 @@ impl Client {
     /// Connects and opens a new session; `timeout` bounds the connect and
     /// every later read or write.
     pub fn connect(addr: SocketAddr, timeout: Duration) -> Result<Client> {
-        let new = Session {
-            id: 0,
-            passwd: vec![0; 16],
-            last_zxid: 0,
-        };
-        Client::handshake(addr, timeout, &new)?
-            .ok_or_else(|| Error::msg(format!("{addr} refused a new session")))
+        let new = Session { id: 0, passwd: vec![0; 16], last_zxid: 0 };
+        Client::handshake(addr, timeout, &new)?.ok_or_else(|| Error::msg(format!("{addr} refused a new session")))
     }
 
     /// Connects and resumes `session` (as a client moving to another server
     /// does). `Ok(None)` when the server answers that the session expired.
-    pub fn resume(
-        addr: SocketAddr,
-        timeout: Duration,
-        session: &Session,
-    ) -> Result<Option<Client>> {
+    pub fn resume(addr: SocketAddr, timeout: Duration, session: &Session) -> Result<Option<Client>> {
         Client::handshake(addr, timeout, session)
     }
 
     /// The session handshake: a new session when `session.id` is 0.
     fn handshake(addr: SocketAddr, timeout: Duration, session: &Session) -> Result<Option<Client>> {
-        let stream = TcpStream::connect_timeout(&addr, timeout)
-            .with_context(|| format!("connecting to {addr}"))?;
-        stream
-            .set_nodelay(true)
-            .with_context(|| format!("setting TCP_NODELAY on {addr}"))?;
-        let mut client = Client {
-            stream,
-            addr,
-            xid: 0,
-            session: session.clone(),
-        };
+        let stream = TcpStream::connect_timeout(&addr, timeout).with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true).with_context(|| format!("setting TCP_NODELAY on {addr}"))?;
+        let mut client = Client { stream, addr, xid: 0, session: session.clone() };
         client.set_timeout(timeout)?;
         let mut w = Writer::frame();
         ConnectRequest {
@@ -86,22 +69,16 @@ impl Client {
             read_only: Some(false),
         }
         .encode(&mut w);
-        client
-            .stream
-            .write_all(&w.finish_frame())
-            .with_context(|| format!("sending the handshake to {addr}"))?;
-        let payload = read_frame(&mut client.stream)
-            .with_context(|| format!("reading the handshake reply from {addr}"))?;
+        client.stream.write_all(&w.finish_frame()).with_context(|| format!("sending the handshake to {addr}"))?;
+        let payload =
+            read_frame(&mut client.stream).with_context(|| format!("reading the handshake reply from {addr}"))?;
         let reply = ConnectResponse::decode(&mut Reader::new(&payload))
             .with_context(|| format!("decoding the handshake reply from {addr}"))?;
         if reply.timeout_ms <= 0 || reply.session_id == 0 {
             if session.id != 0 {
                 return Ok(None);
             }
-            return Err(Error::msg(format!(
-                "{addr} refused the session (timeout {} ms)",
-                reply.timeout_ms
-            )));
+            return Err(Error::msg(format!("{addr} refused the session (timeout {} ms)", reply.timeout_ms)));
         }
         client.session.id = reply.session_id;
         client.session.passwd = reply.passwd;
@@ -111,12 +88,8 @@ impl Client {
     /// Bounds every later read and write on the connection.
     pub fn set_timeout(&mut self, timeout: Duration) -> Result<()> {
         let addr = self.addr;
-        self.stream
-            .set_read_timeout(Some(timeout))
-            .with_context(|| format!("setting a read timeout on {addr}"))?;
-        self.stream
-            .set_write_timeout(Some(timeout))
-            .with_context(|| format!("setting a write timeout on {addr}"))
+        self.stream.set_read_timeout(Some(timeout)).with_context(|| format!("setting a read timeout on {addr}"))?;
+        self.stream.set_write_timeout(Some(timeout)).with_context(|| format!("setting a write timeout on {addr}"))
     }
 
     /// The session, to resume it elsewhere.
@@ -140,10 +113,7 @@ impl Client {
     fn call(&mut self, op: OpCode, request: &Request, path: &str) -> Result<Vec<u8>> {
         let (err, body) = self.call_raw(op, request, path)?;
         if err != 0 {
-            return Err(Error::msg(format!(
-                "{op:?} {path} failed: {}",
-                code_name(err)
-            )));
+            return Err(Error::msg(format!("{op:?} {path} failed: {}", code_name(err))));
         }
         Ok(body)
     }
@@ -157,12 +127,11 @@ impl Client {
             .write_all(&encode(xid, op, request))
             .with_context(|| format!("sending {op:?} {path} to {}", self.addr))?;
         loop {
-            let payload = read_frame(&mut self.stream).with_context(|| {
-                format!("reading the reply to {op:?} {path} from {}", self.addr)
-            })?;
+            let payload = read_frame(&mut self.stream)
+                .with_context(|| format!("reading the reply to {op:?} {path} from {}", self.addr))?;
             let mut r = Reader::new(&payload);
-            let header = ReplyHeader::decode(&mut r)
-                .with_context(|| format!("decoding a reply header from {}", self.addr))?;
+            let header =
+                ReplyHeader::decode(&mut r).with_context(|| format!("decoding a reply header from {}", self.addr))?;
             if header.zxid > 0 {
                 self.session.last_zxid = self.session.last_zxid.max(header.zxid);
             }
@@ -170,10 +139,7 @@ impl Client {
                 continue;
             }
             if header.xid != xid {
-                return Err(Error::msg(format!(
-                    "{}: reply xid {} while waiting for {xid}",
-                    self.addr, header.xid
-                )));
+                return Err(Error::msg(format!("{}: reply xid {} while waiting for {xid}", self.addr, header.xid)));
             }
             return Ok((header.err, r.rest().to_vec()));
         }
@@ -181,40 +147,25 @@ impl Client {
 
     /// Creates a persistent znode.
     pub fn create(&mut self, path: &str, data: &[u8]) -> Result<()> {
-        self.call(
-            OpCode::Create,
-            &create_request(path.to_owned(), data.to_vec()),
-            path,
-        )?;
+        self.call(OpCode::Create, &create_request(path.to_owned(), data.to_vec()), path)?;
         Ok(())
     }
 
     /// Creates a persistent znode; returns the server's result code (0 for
     /// success) instead of failing on a non-zero one.
     pub fn try_create(&mut self, path: &str, data: &[u8]) -> Result<i32> {
-        let (err, _) = self.call_raw(
-            OpCode::Create,
-            &create_request(path.to_owned(), data.to_vec()),
-            path,
-        )?;
+        let (err, _) = self.call_raw(OpCode::Create, &create_request(path.to_owned(), data.to_vec()), path)?;
         Ok(err)
     }
 
     /// Reads a znode's data (no watch); a null buffer reads as empty.
     pub fn get_data(&mut self, path: &str) -> Result<Vec<u8>> {
-        let request = Request::GetData {
-            path: path.to_owned(),
-            watch: false,
-        };
+        let request = Request::GetData { path: path.to_owned(), watch: false };
         let body = self.call(OpCode::GetData, &request, path)?;
         match Response::decode(OpCode::GetData as i32, &mut Reader::new(&body)) {
             Ok(Response::GetData { data, .. }) => Ok(data.unwrap_or_default()),
-            Ok(other) => Err(Error::msg(format!(
-                "getData {path}: unexpected reply {other:?}"
-            ))),
-            Err(e) => Err(Error::msg(format!(
-                "getData {path}: cannot decode the reply: {e}"
-            ))),
+            Ok(other) => Err(Error::msg(format!("getData {path}: unexpected reply {other:?}"))),
+            Err(e) => Err(Error::msg(format!("getData {path}: cannot decode the reply: {e}"))),
         }
     }
 
@@ -230,10 +181,7 @@ impl Client {
     ) -> Result<Duration> {
         let first_xid = self.xid + 1;
         let addr = self.addr;
-        let reader_stream = self
-            .stream
-            .try_clone()
-            .with_context(|| format!("cloning the socket to {addr}"))?;
+        let reader_stream = self.stream.try_clone().with_context(|| format!("cloning the socket to {addr}"))?;
         // One token per request sent and not yet answered: the channel's
         // capacity is the window.
         let (tokens, answered) = mpsc::sync_channel::<()>(window.max(1) as usize);
@@ -246,9 +194,8 @@ impl Client {
                 for i in 0..count {
                     let expected = first_xid.wrapping_add(i as i32);
                     loop {
-                        let payload = read_frame(&mut r).with_context(|| {
-                            format!("reading reply {} of {count} from {addr}", i + 1)
-                        })?;
+                        let payload = read_frame(&mut r)
+                            .with_context(|| format!("reading reply {} of {count} from {addr}", i + 1))?;
                         let header = ReplyHeader::decode(&mut Reader::new(&payload))
                             .with_context(|| format!("decoding a reply header from {addr}"))?;
                         last_zxid = last_zxid.max(header.zxid);
@@ -284,8 +231,7 @@ impl Client {
                     Ok(()) => {}
                     Err(TrySendError::Full(())) => {
                         // The window is full: push out what is buffered, then wait.
-                        out.flush()
-                            .with_context(|| format!("sending creates to {addr}"))?;
+                        out.flush().with_context(|| format!("sending creates to {addr}"))?;
                         if tokens.send(()).is_err() {
                             return Ok(()); // the reader stopped; its error is the one to report
                         }
@@ -293,33 +239,24 @@ impl Client {
                     Err(TrySendError::Disconnected(())) => return Ok(()),
                 }
                 let request = create_request(path_of(i), data_of(i));
-                out.write_all(&encode(
-                    first_xid.wrapping_add(i as i32),
-                    OpCode::Create,
-                    &request,
-                ))
-                .with_context(|| format!("sending creates to {addr}"))?;
+                out.write_all(&encode(first_xid.wrapping_add(i as i32), OpCode::Create, &request))
+                    .with_context(|| format!("sending creates to {addr}"))?;
             }
-            out.flush()
-                .with_context(|| format!("sending creates to {addr}"))
+            out.flush().with_context(|| format!("sending creates to {addr}"))
         })();
         drop(tokens);
         if written.is_err() {
             // Wake the reader instead of letting it wait for replies that will not come.
             let _ = self.stream.shutdown(Shutdown::Both);
         }
-        let read = reader
-            .join()
-            .map_err(|_| Error::msg("the reply reader thread panicked"))?;
+        let read = reader.join().map_err(|_| Error::msg("the reply reader thread panicked"))?;
         let elapsed = started.elapsed();
         self.xid = first_xid.wrapping_add(count as i32).wrapping_sub(1);
         written?;
         let (answered, last_zxid) = read?;
         self.session.last_zxid = self.session.last_zxid.max(last_zxid);
         if answered != count {
-            return Err(Error::msg(format!(
-                "{addr}: {answered} replies to {count} creates"
-            )));
+            return Err(Error::msg(format!("{addr}: {answered} replies to {count} creates")));
         }
         Ok(elapsed)
     }
@@ -327,13 +264,7 @@ impl Client {
 
 /// A persistent, open-ACL create.
 fn create_request(path: String, data: Vec<u8>) -> Request {
-    Request::Create(CreateRequest {
-        path,
-        data: Some(data),
-        acl: Acl::open_unsafe(),
-        flags: 0,
-        ttl_ms: None,
-    })
+    Request::Create(CreateRequest { path, data: Some(data), acl: Acl::open_unsafe(), flags: 0, ttl_ms: None })
 }
 
 /// A request as a length-prefixed frame.
@@ -352,12 +283,7 @@ fn read_frame(r: &mut impl Read) -> io::Result<Vec<u8>> {
     let len = usize::try_from(len)
         .ok()
         .filter(|&n| n <= FRAME_MAX)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("bad frame length {len}"),
-            )
-        })?;
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, format!("bad frame length {len}")))?;
     let mut payload = vec![0u8; len];
     r.read_exact(&mut payload)?;
     Ok(payload)
@@ -377,20 +303,10 @@ mod tests {
 
     #[test]
     fn frames_round_trip_and_bad_lengths_fail() {
-        let frame = encode(
-            7,
-            OpCode::GetData,
-            &Request::GetData {
-                path: "/a".into(),
-                watch: false,
-            },
-        );
+        let frame = encode(7, OpCode::GetData, &Request::GetData { path: "/a".into(), watch: false });
         let payload = read_frame(&mut &frame[..]).expect("frame");
         let mut r = Reader::new(&payload);
-        assert_eq!(
-            RequestHeader::decode(&mut r).expect("header"),
-            RequestHeader { xid: 7, op: 4 }
-        );
+        assert_eq!(RequestHeader::decode(&mut r).expect("header"), RequestHeader { xid: 7, op: 4 });
         assert!(read_frame(&mut &(-1i32).to_be_bytes()[..]).is_err());
         assert!(read_frame(&mut &[0u8, 0][..]).is_err());
     }

@@ -119,10 +119,7 @@ pub fn member_cfg(kind: Kind, data_dir: &Path, me: &Peer, peers: &[Peer]) -> Str
     let mut cfg = process::zoo_cfg(kind, data_dir, me.client_port);
     cfg.push_str(&format!("initLimit={INIT_LIMIT}\nsyncLimit={SYNC_LIMIT}\n"));
     for p in peers {
-        cfg.push_str(&format!(
-            "server.{}=127.0.0.1:{}:{}\n",
-            p.id, p.peer_port, p.election_port
-        ));
+        cfg.push_str(&format!("server.{}=127.0.0.1:{}:{}\n", p.id, p.peer_port, p.election_port));
     }
     cfg
 }
@@ -177,11 +174,7 @@ pub fn parse_srvr(text: &str) -> Option<Srvr> {
             _ => {}
         }
     }
-    Some(Srvr {
-        mode: mode?,
-        zxid: zxid?,
-        node_count,
-    })
+    Some(Srvr { mode: mode?, zxid: zxid?, node_count })
 }
 
 /// A zxid written as `0x…` (hexadecimal) or in decimal.
@@ -208,14 +201,7 @@ struct Member {
 
 impl Member {
     fn start(&mut self, launcher: &Launcher) -> Result<()> {
-        self.proc = Some(Proc::spawn(
-            launcher,
-            self.kind,
-            Role::Member,
-            &self.config,
-            &self.dir,
-            &self.log,
-        )?);
+        self.proc = Some(Proc::spawn(launcher, self.kind, Role::Member, &self.config, &self.dir, &self.log)?);
         Ok(())
     }
 
@@ -225,39 +211,26 @@ impl Member {
     }
 
     fn srvr(&self) -> Option<Srvr> {
-        process::four_letter(self.addr, "srvr")
-            .ok()
-            .and_then(|text| parse_srvr(&text))
+        process::four_letter(self.addr, "srvr").ok().and_then(|text| parse_srvr(&text))
     }
 
     fn check_running(&self) -> Result<()> {
         match &self.proc {
-            Some(proc) => proc
-                .check_running()
-                .with_context(|| format!("{} member {}", self.kind.name(), self.id)),
-            None => Err(Error::msg(format!(
-                "{} member {} is not running",
-                self.kind.name(),
-                self.id
-            ))),
+            Some(proc) => proc.check_running().with_context(|| format!("{} member {}", self.kind.name(), self.id)),
+            None => Err(Error::msg(format!("{} member {} is not running", self.kind.name(), self.id))),
         }
     }
 
     /// Deletes everything in the data directory but `myid`.
     fn wipe_data(&self) -> Result<()> {
-        let entries = fs::read_dir(&self.data_dir)
-            .with_context(|| format!("listing {}", self.data_dir.display()))?;
+        let entries = fs::read_dir(&self.data_dir).with_context(|| format!("listing {}", self.data_dir.display()))?;
         for entry in entries {
             let entry = entry.with_context(|| format!("listing {}", self.data_dir.display()))?;
             if entry.file_name() == "myid" {
                 continue;
             }
             let path = entry.path();
-            let removed = if path.is_dir() {
-                fs::remove_dir_all(&path)
-            } else {
-                fs::remove_file(&path)
-            };
+            let removed = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
             removed.with_context(|| format!("deleting {}", path.display()))?;
         }
         Ok(())
@@ -291,11 +264,9 @@ impl Ensemble {
         for peer in &peers {
             let member_dir = dir.path().join(format!("member{}", peer.id));
             let data_dir = member_dir.join("data");
-            fs::create_dir_all(&data_dir)
-                .with_context(|| format!("creating {}", data_dir.display()))?;
+            fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
             let myid = data_dir.join("myid");
-            fs::write(&myid, format!("{}\n", peer.id))
-                .with_context(|| format!("writing {}", myid.display()))?;
+            fs::write(&myid, format!("{}\n", peer.id)).with_context(|| format!("writing {}", myid.display()))?;
             let config = member_dir.join("zoo.cfg");
             fs::write(&config, member_cfg(kind, &data_dir, peer, &peers))
                 .with_context(|| format!("writing {}", config.display()))?;
@@ -310,11 +281,7 @@ impl Ensemble {
                 proc: None,
             });
         }
-        let mut ensemble = Ensemble {
-            kind,
-            members,
-            _dir: dir,
-        };
+        let mut ensemble = Ensemble { kind, members, _dir: dir };
         for member in &mut ensemble.members {
             member.start(launcher)?;
         }
@@ -327,13 +294,13 @@ impl Ensemble {
         let deadline = Instant::now() + timeout;
         loop {
             let seen: Vec<Option<Srvr>> = self.members.iter().map(Member::srvr).collect();
-            let leaders: Vec<usize> = (0..seen.len())
-                .filter(|&i| matches!(seen[i], Some(s) if s.mode == Mode::Leader))
-                .collect();
+            let leaders: Vec<usize> =
+                (0..seen.len()).filter(|&i| matches!(seen[i], Some(s) if s.mode == Mode::Leader)).collect();
             let formed = leaders.len() == 1
-                && seen.iter().enumerate().all(
-                    |(i, s)| matches!(s, Some(s) if i == leaders[0] || s.mode == Mode::Follower),
-                );
+                && seen
+                    .iter()
+                    .enumerate()
+                    .all(|(i, s)| matches!(s, Some(s) if i == leaders[0] || s.mode == Mode::Follower));
             if formed {
                 return Ok(leaders[0]);
             }
@@ -356,9 +323,7 @@ impl Ensemble {
                     MEMBERS - 1,
                     timeout.as_secs(),
                     modes.join("; "),
-                    self.members
-                        .first()
-                        .map_or_else(String::new, |m| process::log_tail(&m.log))
+                    self.members.first().map_or_else(String::new, |m| process::log_tail(&m.log))
                 )));
             }
             std::thread::sleep(POLL_INTERVAL);
@@ -386,9 +351,9 @@ impl Ensemble {
             let seen: Vec<Option<Srvr>> = self.members.iter().map(Member::srvr).collect();
             let first = seen[leader];
             if first.is_some()
-                && seen.iter().all(|s| {
-                    matches!((s, first), (Some(s), Some(f)) if s.zxid == f.zxid && s.node_count == f.node_count)
-                })
+                && seen.iter().all(
+                    |s| matches!((s, first), (Some(s), Some(f)) if s.zxid == f.zxid && s.node_count == f.node_count),
+                )
             {
                 return Ok(leader);
             }
@@ -409,29 +374,18 @@ impl Ensemble {
 
 /// The failover rounds on one ensemble.
 fn failover(launcher: &Launcher, kind: Kind, settings: &Settings) -> Result<Vec<FailoverSample>> {
-    progress(&format!(
-        "ensemble failover of {}: starting {MEMBERS} members",
-        kind.name()
-    ));
+    progress(&format!("ensemble failover of {}: starting {MEMBERS} members", kind.name()));
     let mut ensemble = Ensemble::start(launcher, kind)?;
     failover_rounds(&mut ensemble, launcher, settings).inspect_err(|e| {
         if process::interrupted() {
             return;
         }
-        progress(&format!(
-            "ensemble failover of {} failed: {}",
-            kind.name(),
-            ensemble.with_log_tails(e)
-        ));
+        progress(&format!("ensemble failover of {} failed: {}", kind.name(), ensemble.with_log_tails(e)));
     })
 }
 
 /// Every failover round.
-fn failover_rounds(
-    ensemble: &mut Ensemble,
-    launcher: &Launcher,
-    settings: &Settings,
-) -> Result<Vec<FailoverSample>> {
+fn failover_rounds(ensemble: &mut Ensemble, launcher: &Launcher, settings: &Settings) -> Result<Vec<FailoverSample>> {
     let kind = ensemble.kind;
     let mut samples = Vec::new();
     for round in 0..settings.failover_rounds {
@@ -476,9 +430,7 @@ fn failover_round(
     }
     client.set_timeout(REQUEST_TIMEOUT)?;
     let killed_id = ensemble.members[leader].id;
-    let killed_at = ensemble.members[leader]
-        .kill()
-        .ok_or_else(|| Error::msg("the leader is not running"))?;
+    let killed_at = ensemble.members[leader].kill().ok_or_else(|| Error::msg("the leader is not running"))?;
 
     let mut session: Session = client.session().clone();
     let mut connection = Some(client);
@@ -553,66 +505,39 @@ fn failover_round(
         let _ = c.close();
     }
 
-    progress(&format!(
-        "ensemble failover of {}: restarting member {killed_id}",
-        kind.name()
-    ));
+    progress(&format!("ensemble failover of {}: restarting member {killed_id}", kind.name()));
     ensemble.members[leader].start(launcher)?;
     if ensemble.wait_formed(timeout)? == leader {
         // Not expected (the others moved on to a later term or epoch), but
         // the ensemble is whole all the same.
-        progress(&format!(
-            "ensemble failover of {}: the restarted member {killed_id} leads again",
-            kind.name()
-        ));
+        progress(&format!("ensemble failover of {}: the restarted member {killed_id} leads again", kind.name()));
     }
-    Ok(FailoverSample {
-        took,
-        resumed,
-        failures,
-    })
+    Ok(FailoverSample { took, resumed, failures })
 }
 
 /// The catch-up rounds on a loaded ensemble.
 fn catch_up(launcher: &Launcher, kind: Kind, settings: &Settings) -> Result<Vec<Duration>> {
-    progress(&format!(
-        "ensemble catch-up of {}: starting {MEMBERS} members",
-        kind.name()
-    ));
+    progress(&format!("ensemble catch-up of {}: starting {MEMBERS} members", kind.name()));
     let mut ensemble = Ensemble::start(launcher, kind)?;
     catch_up_rounds(&mut ensemble, launcher, settings).inspect_err(|e| {
         if process::interrupted() {
             return;
         }
-        progress(&format!(
-            "ensemble catch-up of {} failed: {}",
-            kind.name(),
-            ensemble.with_log_tails(e)
-        ));
+        progress(&format!("ensemble catch-up of {} failed: {}", kind.name(), ensemble.with_log_tails(e)));
     })
 }
 
 /// Loads the ensemble, then every catch-up round.
-fn catch_up_rounds(
-    ensemble: &mut Ensemble,
-    launcher: &Launcher,
-    settings: &Settings,
-) -> Result<Vec<Duration>> {
+fn catch_up_rounds(ensemble: &mut Ensemble, launcher: &Launcher, settings: &Settings) -> Result<Vec<Duration>> {
     let kind = ensemble.kind;
     let timeout = settings.timeout;
     let leader = ensemble.wait_formed(timeout)?;
-    progress(&format!(
-        "ensemble catch-up of {}: {} pipelined creates on the leader",
-        kind.name(),
-        settings.znodes
-    ));
+    progress(&format!("ensemble catch-up of {}: {} pipelined creates on the leader", kind.name(), settings.znodes));
     let mut client = Client::connect(ensemble.members[leader].addr, timeout)
         .with_context(|| format!("opening a session with the {} leader", kind.name()))?;
     client.create("/bench", b"")?;
     let value_bytes = settings.value_bytes as usize;
-    client.create_pipelined(settings.znodes, settings.window, &bulk_path, &|i| {
-        value(i, value_bytes)
-    })?;
+    client.create_pipelined(settings.znodes, settings.window, &bulk_path, &|i| value(i, value_bytes))?;
     client.close()?;
 
     let mut samples = Vec::new();
@@ -624,10 +549,7 @@ fn catch_up_rounds(
         ensemble.members[target].kill();
         ensemble.members[target].wipe_data()?;
         ensemble.members[target].start(launcher)?;
-        let started = ensemble.members[target]
-            .proc
-            .as_ref()
-            .map_or_else(Instant::now, Proc::spawned_at);
+        let started = ensemble.members[target].proc.as_ref().map_or_else(Instant::now, Proc::spawned_at);
         let deadline = started + CATCH_UP_LIMIT.max(timeout);
         let took = loop {
             let mine = ensemble.members[target].srvr();
@@ -645,8 +567,7 @@ fn catch_up_rounds(
                         "{:?} at zxid 0x{:x} with {} znodes",
                         s.mode,
                         s.zxid,
-                        s.node_count
-                            .map_or_else(|| "?".to_owned(), |n| n.to_string())
+                        s.node_count.map_or_else(|| "?".to_owned(), |n| n.to_string())
                     ),
                     None => "no srvr answer (not serving)".to_owned(),
                 };
@@ -705,10 +626,7 @@ mod tests {
             "server.2=127.0.0.1:2882:3882",
             "server.3=127.0.0.1:2883:3883",
         ] {
-            assert!(
-                cfg.lines().any(|l| l == line),
-                "{line} missing from:\n{cfg}"
-            );
+            assert!(cfg.lines().any(|l| l == line), "{line} missing from:\n{cfg}");
         }
         assert!(!cfg.contains("admin."));
         let zk = member_cfg(Kind::ZooKeeper, Path::new("/d"), &peers[0], &peers);
@@ -719,45 +637,24 @@ mod tests {
 
     #[test]
     fn srvr_answers_of_both_servers_parse() {
-        let zookeeper =
-            "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n\
+        let zookeeper = "Zookeeper version: 3.8.0-${mvngit.commit.id}, built on 2024-12-29 17:54 UTC\n\
                          Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\nConnections: 1\n\
                          Outstanding: 0\nZxid: 0x100000000\nMode: leader\nNode count: 5\n\
                          Proposal sizes last/min/max: -1/-1/-1\n";
-        assert_eq!(
-            parse_srvr(zookeeper),
-            Some(Srvr {
-                mode: Mode::Leader,
-                zxid: 0x1_0000_0000,
-                node_count: Some(5)
-            })
-        );
+        assert_eq!(parse_srvr(zookeeper), Some(Srvr { mode: Mode::Leader, zxid: 0x1_0000_0000, node_count: Some(5) }));
         let corral = "Zookeeper version: 3.9.3-corral-0.1.0, built on 0.1.0\n\
                       Latency min/avg/max: 0/0.0000/0\nReceived: 0\nSent: 0\nConnections: 0\n\
                       Outstanding: 0\nZxid: 0x1a\nMode: follower\nNode count: 4\n";
-        assert_eq!(
-            parse_srvr(corral),
-            Some(Srvr {
-                mode: Mode::Follower,
-                zxid: 26,
-                node_count: Some(4)
-            })
-        );
+        assert_eq!(parse_srvr(corral), Some(Srvr { mode: Mode::Follower, zxid: 26, node_count: Some(4) }));
         let looking = corral.replace("Mode: follower", "Mode: looking");
         assert_eq!(parse_srvr(&looking).map(|s| s.mode), Some(Mode::Other));
         let standalone = corral.replace("Mode: follower", "Mode: standalone");
-        assert_eq!(
-            parse_srvr(&standalone).map(|s| s.mode),
-            Some(Mode::Standalone)
-        );
+        assert_eq!(parse_srvr(&standalone).map(|s| s.mode), Some(Mode::Standalone));
     }
 
     #[test]
     fn srvr_answers_without_mode_or_zxid_do_not_parse() {
-        assert_eq!(
-            parse_srvr("This ZooKeeper instance is not currently serving requests\n"),
-            None
-        );
+        assert_eq!(parse_srvr("This ZooKeeper instance is not currently serving requests\n"), None);
         assert_eq!(parse_srvr(""), None);
         assert_eq!(parse_srvr("Mode: leader\n"), None);
         assert_eq!(parse_srvr("Zxid: 0x5\n"), None);

@@ -79,10 +79,7 @@ struct Registry {
     dirs: Vec<(u64, PathBuf)>,
 }
 
-static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
-    children: Vec::new(),
-    dirs: Vec::new(),
-});
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry { children: Vec::new(), dirs: Vec::new() });
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Set when a signal handler started cleaning up; the process is about to exit.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -227,29 +224,17 @@ pub struct Proc {
 impl Proc {
     /// Spawns `kind` on the configuration file `config`, in the working
     /// directory `cwd`, with stdout and stderr appended to `log`.
-    pub fn spawn(
-        launcher: &Launcher,
-        kind: Kind,
-        role: Role,
-        config: &Path,
-        cwd: &Path,
-        log: &Path,
-    ) -> Result<Proc> {
+    pub fn spawn(launcher: &Launcher, kind: Kind, role: Role, config: &Path, cwd: &Path, log: &Path) -> Result<Proc> {
         let out = OpenOptions::new()
             .create(true)
             .append(true)
             .open(log)
             .with_context(|| format!("opening {}", log.display()))?;
-        let err = out
-            .try_clone()
-            .with_context(|| format!("opening {}", log.display()))?;
+        let err = out.try_clone().with_context(|| format!("opening {}", log.display()))?;
         let mut command = match kind {
             Kind::Corral => {
                 let mut c = Command::new(&launcher.corral_exe);
-                c.arg("server")
-                    .arg("--config")
-                    .arg(config)
-                    .env("RUST_LOG", "warn");
+                c.arg("server").arg("--config").arg(config).env("RUST_LOG", "warn");
                 c
             }
             Kind::ZooKeeper => {
@@ -266,28 +251,16 @@ impl Proc {
                 c
             }
         };
-        command
-            .current_dir(cwd)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
+        command.current_dir(cwd).stdin(Stdio::null()).stdout(out).stderr(err);
 
         let spawned_at = Instant::now();
-        let child = command
-            .spawn()
-            .with_context(|| format!("starting {} ({:?})", kind.name(), command.get_program()))?;
+        let child =
+            command.spawn().with_context(|| format!("starting {} ({:?})", kind.name(), command.get_program()))?;
         let pid = child.id();
         let child = Arc::new(Mutex::new(child));
         let child_id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         registry().children.push((child_id, Arc::clone(&child)));
-        Ok(Proc {
-            kind,
-            child,
-            child_id,
-            pid,
-            log: log.to_path_buf(),
-            spawned_at,
-        })
+        Ok(Proc { kind, child, child_id, pid, log: log.to_path_buf(), spawned_at })
     }
 
     /// When the process was spawned.
@@ -302,11 +275,7 @@ impl Proc {
             .with_context(|| format!("checking on the {} process", self.kind.name()))?;
         match status {
             None => Ok(()),
-            Some(status) => Err(Error::msg(format!(
-                "{} exited ({status}){}",
-                self.kind.name(),
-                self.log_tail()
-            ))),
+            Some(status) => Err(Error::msg(format!("{} exited ({status}){}", self.kind.name(), self.log_tail()))),
         }
     }
 
@@ -365,18 +334,11 @@ impl Server {
         fs::create_dir(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
         let port = free_ports(1)?[0];
         let config = dir.path().join("zoo.cfg");
-        fs::write(&config, zoo_cfg(kind, &data_dir, port))
-            .with_context(|| format!("writing {}", config.display()))?;
+        fs::write(&config, zoo_cfg(kind, &data_dir, port)).with_context(|| format!("writing {}", config.display()))?;
         let log = dir.path().join("server.log");
         let proc = Proc::spawn(launcher, kind, Role::Standalone, &config, dir.path(), &log)?;
         let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
-        Ok(Server {
-            kind,
-            proc,
-            addr,
-            data_dir,
-            _dir: dir,
-        })
+        Ok(Server { kind, proc, addr, data_dir, _dir: dir })
     }
 
     /// The client address.
@@ -426,18 +388,12 @@ impl Server {
                 .with_context(|| format!("parsing {name} in {path}"))?;
             Ok(kib * 1024)
         };
-        Ok(Memory {
-            rss_bytes: field("VmRSS:")?,
-            peak_rss_bytes: field("VmHWM:")?,
-        })
+        Ok(Memory { rss_bytes: field("VmRSS:")?, peak_rss_bytes: field("VmHWM:")? })
     }
 
     /// The size of the data directory (snapshots and logs).
     pub fn disk_usage(&self) -> Result<DiskUsage> {
-        let mut usage = DiskUsage {
-            apparent_bytes: 0,
-            allocated_bytes: 0,
-        };
+        let mut usage = DiskUsage { apparent_bytes: 0, allocated_bytes: 0 };
         add_tree(&self.data_dir, &mut usage)?;
         Ok(usage)
     }
@@ -475,14 +431,7 @@ pub fn free_ports(n: usize) -> Result<Vec<u16>> {
         .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)))
         .collect::<io::Result<Vec<_>>>()
         .context("finding a free port on 127.0.0.1")?;
-    listeners
-        .iter()
-        .map(|l| {
-            Ok(l.local_addr()
-                .context("finding a free port on 127.0.0.1")?
-                .port())
-        })
-        .collect()
+    listeners.iter().map(|l| Ok(l.local_addr().context("finding a free port on 127.0.0.1")?.port())).collect()
 }
 
 /// The configuration file for one server (an ensemble member's adds to it).
@@ -555,10 +504,7 @@ mod tests {
         fs::create_dir(dir.path().join("sub")).expect("mkdir");
         fs::write(dir.path().join("a"), [0u8; 10]).expect("write");
         fs::write(dir.path().join("sub/b"), [0u8; 5]).expect("write");
-        let mut usage = DiskUsage {
-            apparent_bytes: 0,
-            allocated_bytes: 0,
-        };
+        let mut usage = DiskUsage { apparent_bytes: 0, allocated_bytes: 0 };
         add_tree(dir.path(), &mut usage).expect("walk");
         assert_eq!(usage.apparent_bytes, 15);
     }

@@ -38,14 +38,7 @@ impl Metric {
         corral: f64,
         zookeeper: Option<f64>,
     ) -> Metric {
-        Metric {
-            name: name.to_owned(),
-            unit,
-            better,
-            decimals,
-            corral,
-            zookeeper,
-        }
+        Metric { name: name.to_owned(), unit, better, decimals, corral, zookeeper }
     }
 
     /// How many times better corral is: > 1 means corral is better.
@@ -78,30 +71,19 @@ pub struct Report {
 impl Report {
     /// The human-readable table with settings and environment below it.
     pub fn table(&self) -> String {
-        let mut rows = vec![[
-            "metric".to_owned(),
-            "corral".to_owned(),
-            "ZooKeeper".to_owned(),
-            "ratio".to_owned(),
-        ]];
+        let mut rows = vec![["metric".to_owned(), "corral".to_owned(), "ZooKeeper".to_owned(), "ratio".to_owned()]];
         for m in &self.metrics {
             rows.push([
                 format!("{} ({})", m.name, m.unit),
                 cell(m.corral, m.decimals),
-                m.zookeeper
-                    .map_or_else(|| "-".to_owned(), |z| cell(z, m.decimals)),
-                m.ratio()
-                    .map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
+                m.zookeeper.map_or_else(|| "-".to_owned(), |z| cell(z, m.decimals)),
+                m.ratio().map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x")),
             ]);
         }
-        let widths: Vec<usize> = (0..4)
-            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-            .collect();
+        let widths: Vec<usize> = (0..4).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
         let mut out = String::new();
         out.push_str("corral vs Apache ZooKeeper, measured one after the other in one run\n");
-        out.push_str(
-            "ratio > 1 means corral is better: ZooKeeper/corral for times, memory and disk,\n",
-        );
+        out.push_str("ratio > 1 means corral is better: ZooKeeper/corral for times, memory and disk,\n");
         out.push_str("corral/ZooKeeper for throughput (ops/s)\n\n");
         for (i, row) in rows.iter().enumerate() {
             let _ = write!(out, "{:<w$}", row[0], w = widths[0]);
@@ -190,10 +172,8 @@ fn json_object<K: AsRef<str>>(pairs: &[(K, String)]) -> String {
     if pairs.is_empty() {
         return "{}".to_owned();
     }
-    let fields: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("    {}: {}", json_string(k.as_ref()), json_string(v)))
-        .collect();
+    let fields: Vec<String> =
+        pairs.iter().map(|(k, v)| format!("    {}: {}", json_string(k.as_ref()), json_string(v))).collect();
     format!("{{\n{}\n  }}", fields.join(",\n"))
 }
 
@@ -253,10 +233,7 @@ mod tests {
         assert_eq!(r.metrics[0].ratio(), Some(40.0));
         assert_eq!(r.metrics[1].ratio(), Some(3.0));
         assert_eq!(r.metrics[2].ratio(), None);
-        assert_eq!(
-            Metric::new("x", "ms", Better::Lower, 0, 0.0, Some(1.0)).ratio(),
-            None
-        );
+        assert_eq!(Metric::new("x", "ms", Better::Lower, 0, 0.0, Some(1.0)).ratio(), None);
     }
 
     #[test]
@@ -269,35 +246,16 @@ mod tests {
     #[test]
     fn failed_values_show_as_failed_and_have_no_ratio() {
         let mut r = sample();
-        r.metrics.push(Metric::new(
-            "failover",
-            "ms",
-            Better::Lower,
-            1,
-            f64::NAN,
-            Some(300.0),
-        ));
-        r.metrics.push(Metric::new(
-            "catch-up",
-            "ms",
-            Better::Lower,
-            1,
-            900.0,
-            Some(f64::NAN),
-        ));
+        r.metrics.push(Metric::new("failover", "ms", Better::Lower, 1, f64::NAN, Some(300.0)));
+        r.metrics.push(Metric::new("catch-up", "ms", Better::Lower, 1, 900.0, Some(f64::NAN)));
         assert_eq!(r.metrics[3].ratio(), None);
         assert_eq!(r.metrics[4].ratio(), None);
         let t = r.table();
-        let row = t
-            .lines()
-            .find(|l| l.starts_with("failover (ms)"))
-            .expect("row");
+        let row = t.lines().find(|l| l.starts_with("failover (ms)")).expect("row");
         assert!(row.contains("failed") && row.contains("300.0") && row.ends_with('-'));
         assert!(t.contains("notes:\n  failover: kill -9\n"));
         let j = r.json();
-        assert!(j.contains(
-            "\"name\": \"failover\", \"unit\": \"ms\", \"better\": \"lower\", \"corral\": null"
-        ));
+        assert!(j.contains("\"name\": \"failover\", \"unit\": \"ms\", \"better\": \"lower\", \"corral\": null"));
         assert!(j.contains("\"notes\": {\n    \"failover\": \"kill -9\"\n  }"));
         r.notes.clear();
         assert!(r.json().contains("\"notes\": {}"));

@@ -111,7 +111,8 @@ impl Client {
             }
             20..=84 => {
                 let value = self.value();
-                let op = WriteOp::SetData { path: key.clone(), data: Some(value.clone().into_bytes()), version: expected };
+                let op =
+                    WriteOp::SetData { path: key.clone(), data: Some(value.clone().into_bytes()), version: expected };
                 (KWrite::Set { value, expected }, op)
             }
             _ => (KWrite::Delete { expected }, WriteOp::Delete { path: key.clone(), version: expected }),
@@ -182,9 +183,10 @@ impl Client {
             (op, reply) => return Outcome::Fail(format!("unexpected reply {reply:?} to {op:?}")),
         };
         let zxid = match &ack {
-            Ack::Session { zxid, .. } | Ack::Closed { zxid } | Ack::Write { zxid, .. } | Ack::Ephemeral { zxid, .. } => {
-                *zxid
-            }
+            Ack::Session { zxid, .. }
+            | Ack::Closed { zxid }
+            | Ack::Write { zxid, .. }
+            | Ack::Ephemeral { zxid, .. } => *zxid,
             Ack::Read { at, .. } => *at,
             Ack::Pinged => 0,
         };

@@ -425,9 +425,14 @@ impl SimNode {
         };
         let answer = self
             .world
-            .call((self.id, self.inc), leader, "readindex", FORWARD_TTL, (), |n, ()| async move {
-                n.read_index().await
-            })
+            .call(
+                (self.id, self.inc),
+                leader,
+                "readindex",
+                FORWARD_TTL,
+                (),
+                |n, ()| async move { n.read_index().await },
+            )
             .await;
         answer.unwrap_or_else(|| Err(ReqErr::Definite(format!("no read index from leader {leader}"))))
     }

@@ -348,9 +348,7 @@ fn final_state_checks(world: &Arc<World>) {
         };
         if let Some((upto, want)) = replayed {
             if upto == at && want != hash {
-                world.violation(format!(
-                    "node {} state at {at} differs from the replay of the applied entries", n.id
-                ));
+                world.violation(format!("node {} state at {at} differs from the replay of the applied entries", n.id));
             }
         }
         for (key, state) in reads {

@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use corral::txn::{State, TxnResult};
 use openraft::storage::{LogFlushed, RaftLogStorage, RaftSnapshotBuilder, RaftStateMachine};
-use openraft::{AnyError, EntryPayload, ErrorSubject, ErrorVerb, LogState, OptionalSend, RaftLogReader, StorageIOError};
+use openraft::{
+    AnyError, EntryPayload, ErrorSubject, ErrorVerb, LogState, OptionalSend, RaftLogReader, StorageIOError,
+};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::time::Instant;
 
@@ -410,11 +412,15 @@ impl RaftStateMachine<TypeConfig> for SmStore {
         Ok(Box::new(Cursor::new(Vec::new())))
     }
 
-    async fn install_snapshot(&mut self, meta: &SnapshotMeta, snapshot: Box<Cursor<Vec<u8>>>) -> Result<(), StorageError> {
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
         let subject = ErrorSubject::Snapshot(Some(meta.signature()));
-        let state = State::read_snapshot(&mut data.as_slice())
-            .map_err(|e| io_err(subject, ErrorVerb::Read, &e.to_string()))?;
+        let state =
+            State::read_snapshot(&mut data.as_slice()).map_err(|e| io_err(subject, ErrorVerb::Read, &e.to_string()))?;
         let index = meta.last_log_id.map_or(0, |l| l.index);
         {
             let mut a = lock(&self.applied);

@@ -314,7 +314,9 @@ impl World {
                     let line = rec.timeline.entry(path.to_string()).or_default();
                     match line.get(&index) {
                         Some(prev) if *prev != ks => {
-                            let msg = format!("node {node} state of {path} after index {index} is {ks:?}, another node had {prev:?}");
+                            let msg = format!(
+                                "node {node} state of {path} after index {index} is {ks:?}, another node had {prev:?}"
+                            );
                             drop(rec);
                             self.violation(msg);
                             return;

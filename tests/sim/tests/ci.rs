@@ -76,11 +76,17 @@ fn same_seed_same_trace() {
 #[test]
 fn injected_fault_is_caught() {
     let seeds = env_u64("CORRAL_SIM_BUG_SEEDS", 100);
-    let reports = run_batch(0, seeds, threads(), |seed| {
-        let mut cfg = SimConfig::from_seed(seed, None);
-        cfg.bug = Some(Bug::LyingFsync);
-        cfg
-    }, |_| {});
+    let reports = run_batch(
+        0,
+        seeds,
+        threads(),
+        |seed| {
+            let mut cfg = SimConfig::from_seed(seed, None);
+            cfg.bug = Some(Bug::LyingFsync);
+            cfg
+        },
+        |_| {},
+    );
     let caught: Vec<&SeedReport> = reports.iter().filter(|r| !r.passed()).collect();
     println!("lying fsync caught in {} of {seeds} seeds", caught.len());
     if let Some(r) = caught.first() {

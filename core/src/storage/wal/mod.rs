@@ -273,7 +273,9 @@ impl Wal {
             }
             for ((index, _), expect) in records.iter().zip(idx.next()..) {
                 if *index != expect {
-                    return Err(StorageError::Invalid(format!("append of index {index}, but the next index is {expect}")));
+                    return Err(StorageError::Invalid(format!(
+                        "append of index {index}, but the next index is {expect}"
+                    )));
                 }
             }
             let start = idx.next();
@@ -330,7 +332,10 @@ impl Wal {
                     let mut end = *offset + u64::from(*len);
                     let mut j = k + 1;
                     while let Some((_, Item::Disk { seg: s, offset: o, len: l })) = plan.get(j) {
-                        if !Arc::ptr_eq(&s.file, &seg.file) || *o != end || end + u64::from(*l) - offset > READ_RUN_BYTES_MAX {
+                        if !Arc::ptr_eq(&s.file, &seg.file)
+                            || *o != end
+                            || end + u64::from(*l) - offset > READ_RUN_BYTES_MAX
+                        {
                             break;
                         }
                         end += u64::from(*l);
@@ -348,7 +353,11 @@ impl Wal {
                                 return Err(StorageError::corrupt(seg.path.to_path_buf(), file_offset, bad.to_string()))
                             }
                             Parsed::End => {
-                                return Err(StorageError::corrupt(seg.path.to_path_buf(), file_offset, "record missing"))
+                                return Err(StorageError::corrupt(
+                                    seg.path.to_path_buf(),
+                                    file_offset,
+                                    "record missing",
+                                ))
                             }
                         };
                         out.push((*index, entry_body(&buf[at..next], *index, &seg.path, file_offset)?));

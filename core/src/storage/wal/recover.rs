@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use super::writer::{wholly_purged, Layout, Segment};
 use super::{
-    fsutil, record, Index, Loc, Pos, StorageError, WalOptions, LOCK_FILE, PURGED_FILE,
-    SEGMENT_HEADER_BYTES, SEGMENT_MAGIC, SEGMENT_PREFIX, SEGMENT_VERSION, TORN_TAIL_BYTES_MAX, VOTE_FILE,
+    fsutil, record, Index, Loc, Pos, StorageError, WalOptions, LOCK_FILE, PURGED_FILE, SEGMENT_HEADER_BYTES,
+    SEGMENT_MAGIC, SEGMENT_PREFIX, SEGMENT_VERSION, TORN_TAIL_BYTES_MAX, VOTE_FILE,
 };
 use record::Parsed;
 
@@ -58,7 +58,11 @@ pub(super) fn recover(opts: &WalOptions) -> Result<(Layout, Index), StorageError
         let (file, len, records) = match scan_segment(&path, name_first, newest)? {
             Scan::Kept { file, len, records } if !records.is_empty() => (file, len, records),
             Scan::Kept { .. } if !newest => {
-                return Err(StorageError::corrupt(&path, SEGMENT_HEADER_BYTES, "segment without records before the newest one"));
+                return Err(StorageError::corrupt(
+                    &path,
+                    SEGMENT_HEADER_BYTES,
+                    "segment without records before the newest one",
+                ));
             }
             Scan::Kept { .. } | Scan::Discard => {
                 tracing::warn!(segment = %path.display(), "removing newest log segment: it holds no complete record");
@@ -133,16 +137,8 @@ pub(super) fn recover(opts: &WalOptions) -> Result<(Layout, Index), StorageError
         purged = ?purged_upto,
         "opened write-ahead log"
     );
-    let index = Index {
-        first,
-        locs,
-        purged,
-        vote,
-        segments: seg_refs,
-        cached_bytes: 0,
-        cache_cursor: first,
-        failed: None,
-    };
+    let index =
+        Index { first, locs, purged, vote, segments: seg_refs, cached_bytes: 0, cache_cursor: first, failed: None };
     let layout = Layout { dir: dir.to_path_buf(), segment_bytes_max: opts.segment_bytes_max, segments, _lock: lock };
     Ok((layout, index))
 }
@@ -177,7 +173,11 @@ fn scan_segment(path: &Path, name_first: u64, newest: bool) -> Result<Scan, Stor
                 };
                 if let Some(e) = expected {
                     if index != e {
-                        return Err(StorageError::corrupt(path, at as u64, format!("record holds index {index}, expected {e}")));
+                        return Err(StorageError::corrupt(
+                            path,
+                            at as u64,
+                            format!("record holds index {index}, expected {e}"),
+                        ));
                     }
                 }
                 expected = Some(index + 1);

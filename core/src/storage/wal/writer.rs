@@ -309,9 +309,10 @@ impl Writer {
                     idx.first
                 )));
             }
-            let pos = idx.loc(since).and_then(|l| l.pos).ok_or_else(|| {
-                StorageError::Invalid(format!("truncate at {since}: entry not written"))
-            })?;
+            let pos = idx
+                .loc(since)
+                .and_then(|l| l.pos)
+                .ok_or_else(|| StorageError::Invalid(format!("truncate at {since}: entry not written")))?;
             idx.truncate_from(since);
             // A segment cut back to its header is removed whole.
             let keep_containing = pos.offset > SEGMENT_HEADER_BYTES;

@@ -328,7 +328,13 @@ mod tests {
         // 12 concurrent unconditional sets, then a read of one of them.
         let mut ops = vec![w(0, 0, Some(1), create("v0"), Some(WriteRes::Ok { version: 0 }))];
         for i in 1..=12u64 {
-            ops.push(w(i as usize, 10 + i, Some(100 + i), set(&format!("v{i}"), -1), Some(WriteRes::Ok { version: 0 })));
+            ops.push(w(
+                i as usize,
+                10 + i,
+                Some(100 + i),
+                set(&format!("v{i}"), -1),
+                Some(WriteRes::Ok { version: 0 }),
+            ));
         }
         // Versions must be 1..=12 in some order: give each its own.
         for (k, op) in ops.iter_mut().enumerate().skip(1) {

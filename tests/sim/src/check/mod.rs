@@ -39,7 +39,9 @@ pub fn register_ops(history: &[OpRecord]) -> BTreeMap<String, Vec<LinOp>> {
             _ => continue,
         };
         let (ret, result) = match (&r.outcome, &kind) {
-            (Outcome::Ok(Ack::Write { res, .. }), LinKind::Write(_)) => (r.complete, Some(LinResult::Write(res.clone()))),
+            (Outcome::Ok(Ack::Write { res, .. }), LinKind::Write(_)) => {
+                (r.complete, Some(LinResult::Write(res.clone())))
+            }
             (Outcome::Ok(Ack::Read { state, .. }), LinKind::Read) => (r.complete, Some(LinResult::Read(state.clone()))),
             (Outcome::Unknown(_) | Outcome::Pending, LinKind::Write(_)) => (None, None),
             _ => continue,

@@ -51,7 +51,13 @@ fn check_client(ops: &[&OpRecord], timeline: &Timeline, violations: &mut Vec<Str
                 }
                 seen = seen.max(*at);
             }
-            (Ack::Session { zxid, .. } | Ack::Closed { zxid } | Ack::Write { zxid, .. } | Ack::Ephemeral { zxid, .. }, _) => {
+            (
+                Ack::Session { zxid, .. }
+                | Ack::Closed { zxid }
+                | Ack::Write { zxid, .. }
+                | Ack::Ephemeral { zxid, .. },
+                _,
+            ) => {
                 seen = seen.max(*zxid);
             }
             _ => {}
