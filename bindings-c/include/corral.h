@@ -235,6 +235,17 @@
 typedef struct corral_acl_list corral_acl_list;
 
 /**
+ * A barrier: waiters block while its node exists.
+ */
+typedef struct corral_barrier corral_barrier;
+
+/**
+ * An item the library returns; read with `corral_bytes_data` and
+ * `corral_bytes_len`, freed with `corral_bytes_free`.
+ */
+typedef struct corral_bytes corral_bytes;
+
+/**
  * A client session.
  */
 typedef struct corral_client corral_client;
@@ -250,6 +261,16 @@ typedef struct corral_client_options corral_client_options;
 typedef struct corral_cluster corral_cluster;
 
 /**
+ * A 64-bit counter in one node (8 big-endian bytes; a missing node reads 0).
+ */
+typedef struct corral_counter corral_counter;
+
+/**
+ * A double barrier: `members` processes enter together and leave together.
+ */
+typedef struct corral_double_barrier corral_double_barrier;
+
+/**
  * A loopback relay in front of a server, for breaking connections on purpose.
  */
 typedef struct corral_fault_relay corral_fault_relay;
@@ -263,6 +284,21 @@ typedef struct corral_latch corral_latch;
  * A distributed, re-entrant mutex at a path.
  */
 typedef struct corral_lock corral_lock;
+
+/**
+ * Group membership: members join with an identifier and are listed.
+ */
+typedef struct corral_party corral_party;
+
+/**
+ * A FIFO queue of byte strings.
+ */
+typedef struct corral_queue corral_queue;
+
+/**
+ * A counting semaphore: at most `max_leases` holders at a time.
+ */
+typedef struct corral_semaphore corral_semaphore;
 
 /**
  * A running (or stopped) embedded server.
@@ -875,6 +911,311 @@ corral_result corral_client_sync(const struct corral_client *zk, const char *pat
  * `auth` has `auth_len` readable bytes.
  */
 corral_result corral_client_add_auth(const struct corral_client *zk, const char *scheme, const uint8_t *auth, size_t auth_len);
+
+/**
+ * A counter at `path`, as Curator's `DistributedAtomicLong` keeps it.
+ *
+ * ```c
+ * corral_counter *hits = NULL;
+ * corral_counter_new(zk, "/stats/hits", &hits);
+ * int64_t now = 0;
+ * corral_counter_add(hits, 1, &now);
+ * corral_counter_free(hits);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_counter_new(const struct corral_client *zk, const char *path, struct corral_counter **out);
+
+/**
+ * Adds `delta` (may be negative) atomically; `*value` gets the new value.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live; `value` is writable.
+ */
+corral_result corral_counter_add(const struct corral_counter *counter, int64_t delta, int64_t *value);
+
+/**
+ * The current value.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live; `value` is writable.
+ */
+corral_result corral_counter_get(const struct corral_counter *counter, int64_t *value);
+
+/**
+ * Sets the value to `new_value` if it is `expected`: `CORRAL_OK`, or
+ * `CORRAL_BAD_VERSION` when it was not (nothing changed).
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live.
+ */
+corral_result corral_counter_compare_and_set(const struct corral_counter *counter, int64_t expected, int64_t new_value);
+
+/**
+ * Frees a counter; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or not yet freed.
+ */
+void corral_counter_free(struct corral_counter *counter);
+
+/**
+ * A semaphore at `path` with `max_leases` leases (Curator's node layout).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_semaphore_new(const struct corral_client *zk, const char *path, uint32_t max_leases, struct corral_semaphore **out);
+
+/**
+ * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) for one lease, held by
+ * this handle until `corral_semaphore_release`: `CORRAL_OK` or `CORRAL_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `semaphore` is NULL or live.
+ */
+corral_result corral_semaphore_acquire(const struct corral_semaphore *semaphore, int64_t timeout_ms);
+
+/**
+ * Returns one lease this handle holds (`CORRAL_NOT_HELD` when none).
+ *
+ * # Safety
+ *
+ * `semaphore` is NULL or live.
+ */
+corral_result corral_semaphore_release(const struct corral_semaphore *semaphore);
+
+/**
+ * Returns every lease this handle holds and frees it; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `semaphore` is NULL or not yet freed, used by no other thread now.
+ */
+void corral_semaphore_free(struct corral_semaphore *semaphore);
+
+/**
+ * A barrier at `path` (kazoo's `Barrier`).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_barrier_new(const struct corral_client *zk, const char *path, struct corral_barrier **out);
+
+/**
+ * Raises the barrier (creates its node).
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or live.
+ */
+corral_result corral_barrier_set(const struct corral_barrier *barrier);
+
+/**
+ * Lowers the barrier: every waiter goes on.
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or live.
+ */
+corral_result corral_barrier_remove(const struct corral_barrier *barrier);
+
+/**
+ * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) until the barrier is
+ * down: `CORRAL_OK` or `CORRAL_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or live.
+ */
+corral_result corral_barrier_wait(const struct corral_barrier *barrier, int64_t timeout_ms);
+
+/**
+ * Frees a barrier handle (the barrier stays as it is); NULL does nothing.
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or not yet freed.
+ */
+void corral_barrier_free(struct corral_barrier *barrier);
+
+/**
+ * A double barrier at `path` for `members` participants (Curator's layout).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_double_barrier_new(const struct corral_client *zk, const char *path, uint32_t members, struct corral_double_barrier **out);
+
+/**
+ * Enters, waiting up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) until every
+ * member has: `CORRAL_OK` or `CORRAL_TIMEOUT` (then this member stays
+ * entered, as in Curator: call `corral_double_barrier_leave` to go).
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or live.
+ */
+corral_result corral_double_barrier_enter(const struct corral_double_barrier *barrier, int64_t timeout_ms);
+
+/**
+ * Leaves, waiting up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) until every
+ * member has: `CORRAL_OK` or `CORRAL_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or live.
+ */
+corral_result corral_double_barrier_leave(const struct corral_double_barrier *barrier, int64_t timeout_ms);
+
+/**
+ * Frees a double barrier handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `barrier` is NULL or not yet freed.
+ */
+void corral_double_barrier_free(struct corral_double_barrier *barrier);
+
+/**
+ * A queue at `path` (kazoo's `Queue` layout).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_queue_new(const struct corral_client *zk, const char *path, struct corral_queue **out);
+
+/**
+ * Appends an item.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `item` has `item_len` readable bytes.
+ */
+corral_result corral_queue_put(const struct corral_queue *queue, const uint8_t *item, size_t item_len);
+
+/**
+ * Takes the oldest item off the queue, waiting up to `timeout_ms` (0: only
+ * if one is there; `CORRAL_WAIT_FOREVER`): `CORRAL_OK` with the item as a
+ * new `corral_bytes`, or `CORRAL_TIMEOUT`. (The item is returned whole, so
+ * nothing taken can be lost to a small buffer.)
+ *
+ * ```c
+ * corral_bytes *job = NULL;
+ * if (corral_queue_take(q, 5000, &job) == CORRAL_OK) {
+ *     handle(corral_bytes_data(job), corral_bytes_len(job));
+ *     corral_bytes_free(job);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_queue_take(const struct corral_queue *queue, int64_t timeout_ms, struct corral_bytes **out);
+
+/**
+ * The bytes (owned by `bytes`; NULL for NULL).
+ *
+ * # Safety
+ *
+ * `bytes` is NULL or live.
+ */
+const uint8_t *corral_bytes_data(const struct corral_bytes *bytes);
+
+/**
+ * The number of bytes (0 for NULL).
+ *
+ * # Safety
+ *
+ * `bytes` is NULL or live.
+ */
+size_t corral_bytes_len(const struct corral_bytes *bytes);
+
+/**
+ * Frees bytes; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `bytes` is NULL or not yet freed.
+ */
+void corral_bytes_free(struct corral_bytes *bytes);
+
+/**
+ * The number of queued items.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_queue_len(const struct corral_queue *queue, size_t *out);
+
+/**
+ * Frees a queue handle (the items stay); NULL does nothing.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or not yet freed.
+ */
+void corral_queue_free(struct corral_queue *queue);
+
+/**
+ * A member `identifier` of the party at `path` (kazoo's `Party`), not yet joined.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` and `identifier` are NUL-terminated strings; `out` is writable.
+ */
+corral_result corral_party_new(const struct corral_client *zk, const char *path, const char *identifier, struct corral_party **out);
+
+/**
+ * Joins (an ephemeral node: the member leaves when its session ends).
+ *
+ * # Safety
+ *
+ * `party` is NULL or live.
+ */
+corral_result corral_party_join(const struct corral_party *party);
+
+/**
+ * Leaves (`CORRAL_NOT_HELD` when not a member).
+ *
+ * # Safety
+ *
+ * `party` is NULL or live.
+ */
+corral_result corral_party_leave(const struct corral_party *party);
+
+/**
+ * The members' identifiers as a new list.
+ *
+ * # Safety
+ *
+ * `party` is NULL or live; `out` is writable.
+ */
+corral_result corral_party_members(const struct corral_party *party, struct corral_strings **out);
+
+/**
+ * Frees a party handle (a joined member stays until its session ends or it
+ * leaves); NULL does nothing.
+ *
+ * # Safety
+ *
+ * `party` is NULL or not yet freed.
+ */
+void corral_party_free(struct corral_party *party);
 
 /**
  * Starts `voters` voting members and `observers` observers on loopback
