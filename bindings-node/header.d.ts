@@ -64,7 +64,10 @@ export declare class Transaction {
 export interface Client extends EventEmitter {
   on(event: 'state', listener: (state: ClientState) => void): this
   once(event: 'state', listener: (state: ClientState) => void): this
-  /** Events of a persistent (or recursive) watch, until `signal` aborts or the client closes. */
+  /**
+   * Events of a persistent (or recursive) watch, until `signal` aborts or the
+   * client closes; throws `errors.SessionExpiredError` when the session expires.
+   */
   watch(path: string, options?: WatchOptions): AsyncGenerator<WatchedEvent, void, undefined>
   transaction(): Transaction
   exists(path: string, options: ReadOptions & { watch: true }): Promise<{ stat: Stat | null; watch: Promise<WatchedEvent> }>

@@ -64,7 +64,10 @@ export declare class Transaction {
 export interface Client extends EventEmitter {
   on(event: 'state', listener: (state: ClientState) => void): this
   once(event: 'state', listener: (state: ClientState) => void): this
-  /** Events of a persistent (or recursive) watch, until `signal` aborts or the client closes. */
+  /**
+   * Events of a persistent (or recursive) watch, until `signal` aborts or the
+   * client closes; throws `errors.SessionExpiredError` when the session expires.
+   */
   watch(path: string, options?: WatchOptions): AsyncGenerator<WatchedEvent, void, undefined>
   transaction(): Transaction
   exists(path: string, options: ReadOptions & { watch: true }): Promise<{ stat: Stat | null; watch: Promise<WatchedEvent> }>
@@ -205,8 +208,8 @@ export declare class TestCluster {
 /** The events of a persistent watch, until it ends (`next()` resolves `null`). */
 export declare class WatchStream {
   /**
-   * The next event; `null` once the watch has ended (client closed, session
-   * expired, or `close()`).
+   * The next event; `null` once the watch has ended (client closed or
+   * `close()`); rejects with SessionExpired when the session expired.
    */
   next(options?: CallOptions | undefined | null): Promise<WatchedEvent | null>
   /** Stops listening locally (a pending `next()` resolves first). */
@@ -306,6 +309,20 @@ export interface ErrorInfo {
   /** The message. */
   message: string
 }
+
+/** Options of `expireSession`. */
+export interface ExpireOptions {
+  /** How long the client may take to see the expiry and get a new session, in ms; default 10000. */
+  timeout?: number
+}
+
+/**
+ * Expires `client`'s session on purpose (as ZooKeeper's own tests do: another
+ * connection takes the session over and closes it), against corral or
+ * ZooKeeper at `server`; resolves with the client's new session id once it
+ * has one. The client sees `'lost'`, then `'reconnected'`.
+ */
+export declare function expireSession(client: Client, server: string, options?: ExpireOptions | undefined | null): Promise<bigint>
 
 /** Options of `leader()`. */
 export interface LeaderOptions {

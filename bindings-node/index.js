@@ -7,7 +7,7 @@
 const { EventEmitter } = require('node:events');
 const native = require('./corral.node');
 
-const { Client, Lock, WatchStream, EmbeddedServer, TestCluster } = native;
+const { Client, Lock, WatchStream, EmbeddedServer, TestCluster, expireSession } = native;
 
 /** A ZooKeeper result code: `code` ('NO_NODE'), `rc` (-101), `path`. */
 class ZooKeeperError extends Error {
@@ -125,7 +125,8 @@ Object.defineProperty(Client.prototype, 'transaction', {
 });
 
 // A persistent (recursive) watch as an async iterator; it ends when `signal`
-// aborts, when the client is closed or when the session expires.
+// aborts or the client is closed, and throws SessionExpiredError when the
+// session expires.
 Object.defineProperty(Client.prototype, 'watch', {
   configurable: true,
   writable: true,
@@ -164,6 +165,7 @@ module.exports = {
   Transaction,
   EmbeddedServer,
   TestCluster,
+  expireSession,
   CreateMode,
   Perms,
   ZooKeeperError,

@@ -7,13 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral::client::{
-    Client as CoreClient, ClientBuilder, ConnectString, CreateOptions as CoreCreate, OneshotWatch,
-    OpResult as CoreOpResult, State, WatchStream as CoreWatchStream,
+    Client as CoreClient, ClientBuilder, ConnectString, CreateOptions as CoreCreate, Error as ClientError, KeeperState,
+    OneshotWatch, OpResult as CoreOpResult, State, WatchStream as CoreWatchStream,
 };
 use corral::proto::{Acl as CoreAcl, AddWatchMode, Code, Stat as CoreStat};
-use napi::bindgen_prelude::{
-    BigInt, Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue,
-};
+use napi::bindgen_prelude::{BigInt, Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tokio::sync::broadcast;
@@ -103,10 +101,7 @@ pub struct AddWatchOptions<'a> {
 #[napi(object, object_to_js = false)]
 pub struct TxnOp {
     /// The operation.
-    #[napi(
-        js_name = "type",
-        ts_type = "'create' | 'remove' | 'setData' | 'check'"
-    )]
+    #[napi(js_name = "type", ts_type = "'create' | 'remove' | 'setData' | 'check'")]
     pub kind: String,
     /// The node.
     pub path: String,
@@ -137,10 +132,7 @@ struct TxnStep {
 #[napi(object, object_from_js = false)]
 pub struct OpResult {
     /// The operation.
-    #[napi(
-        js_name = "type",
-        ts_type = "'create' | 'remove' | 'setData' | 'check'"
-    )]
+    #[napi(js_name = "type", ts_type = "'create' | 'remove' | 'setData' | 'check'")]
     pub kind: String,
     /// The created node's actual path (`create`).
     pub path: Option<String>,
@@ -170,15 +162,9 @@ impl Shared {
         if self.closed.load(Ordering::Acquire) {
             return Err(Failure::corral("ERR_CORRAL_CLOSED", "the client is closed"));
         }
-        let client = self
-            .client
-            .lock()
-            .map_err(|_| Failure::corral("ERR_CORRAL_CLOSED", "the client is closed"))?;
+        let client = self.client.lock().map_err(|_| Failure::corral("ERR_CORRAL_CLOSED", "the client is closed"))?;
         client.clone().ok_or_else(|| {
-            Failure::corral(
-                "ERR_CORRAL_NOT_CONNECTED",
-                "the client is not connected: call connect() first",
-            )
+            Failure::corral("ERR_CORRAL_NOT_CONNECTED", "the client is not connected: call connect() first")
         })
     }
 }
@@ -238,11 +224,15 @@ fn read_result<'env, V: ToNapiValue>(
 }
 
 /// A one-shot watch as a Promise of its event.
-fn watch_promise<'env>(
-    env: &'env Env,
-    watch: OneshotWatch,
-) -> Result<PromiseRaw<'env, WatchedEvent>> {
+fn watch_promise<'env>(env: &'env Env, watch: OneshotWatch) -> Result<PromiseRaw<'env, WatchedEvent>> {
     env.spawn_future(async move { Ok(WatchedEvent::from(watch.await)) })
+}
+
+impl Client {
+    /// The live session, for the kit's fault helpers.
+    pub(crate) fn core(&self) -> Outcome<CoreClient> {
+        self.shared.live()
+    }
 }
 
 #[napi]
@@ -267,24 +257,14 @@ impl Client {
                 builder = builder.auth(&a.scheme, &a.auth);
             }
         }
-        let shared = Shared {
-            builder,
-            client: Mutex::new(None),
-            closed: AtomicBool::new(false),
-            states: Default::default(),
-        };
-        Ok(Client {
-            shared: Arc::new(shared),
-        })
+        let shared =
+            Shared { builder, client: Mutex::new(None), closed: AtomicBool::new(false), states: Default::default() };
+        Ok(Client { shared: Arc::new(shared) })
     }
 
     /// Establishes the session (does nothing when connected).
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn connect<'env>(
-        &self,
-        env: &'env Env,
-        options: Option<CallOptions>,
-    ) -> Result<PromiseRaw<'env, ()>> {
+    pub fn connect<'env>(&self, env: &'env Env, options: Option<CallOptions>) -> Result<PromiseRaw<'env, ()>> {
         let shared = self.shared.clone();
         let fut = async move {
             if shared.live().is_ok() {
@@ -295,10 +275,7 @@ impl Client {
             }
             let client = shared.builder.clone().connect().await?;
             let changes = client.state_changes();
-            *shared.states.lock().await = Some(StateFeed {
-                first: Some(State::Connected),
-                changes,
-            });
+            *shared.states.lock().await = Some(StateFeed { first: Some(State::Connected), changes });
             if let Ok(mut slot) = shared.client.lock() {
                 *slot = Some(client);
             }
@@ -329,10 +306,7 @@ impl Client {
     #[napi(
         ts_return_type = "Promise<'connected' | 'suspended' | 'reconnected' | 'lost' | 'closed' | 'readOnly' | null>"
     )]
-    pub fn next_state<'env>(
-        &self,
-        env: &'env Env,
-    ) -> Result<PromiseRaw<'env, Option<&'static str>>> {
+    pub fn next_state<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<&'static str>>> {
         let shared = self.shared.clone();
         let fut = async move {
             let mut feed = shared.states.lock().await;
@@ -372,30 +346,19 @@ impl Client {
     /// The session id (`0n` while there is none).
     #[napi(getter)]
     pub fn session_id(&self) -> BigInt {
-        self.shared
-            .live()
-            .map(|c| c.session_id())
-            .unwrap_or(0)
-            .into()
+        self.shared.live().map(|c| c.session_id()).unwrap_or(0).into()
     }
 
     /// The session timeout the server granted, in ms (0 while there is none).
     #[napi(getter)]
     pub fn session_timeout(&self) -> u32 {
-        self.shared
-            .live()
-            .map(|c| c.session_timeout().as_millis().min(u32::MAX.into()) as u32)
-            .unwrap_or(0)
+        self.shared.live().map(|c| c.session_timeout().as_millis().min(u32::MAX.into()) as u32).unwrap_or(0)
     }
 
     /// The highest zxid seen in any reply.
     #[napi(getter)]
     pub fn last_zxid(&self) -> BigInt {
-        self.shared
-            .live()
-            .map(|c| c.last_zxid())
-            .unwrap_or(0)
-            .into()
+        self.shared.live().map(|c| c.last_zxid()).unwrap_or(0).into()
     }
 
     /// Creates a node; resolves with its actual path (sequential suffix included).
@@ -437,9 +400,7 @@ impl Client {
     ) -> Result<PromiseRaw<'env, ()>> {
         let (version, signal) = options.map(|o| (o.version, o.signal)).unwrap_or_default();
         let shared = self.shared.clone();
-        spawn_value(env, signal, async move {
-            Ok(shared.live()?.delete(&path, version).await?)
-        })
+        spawn_value(env, signal, async move { Ok(shared.live()?.delete(&path, version).await?) })
     }
 
     /// Deletes a node and everything below it.
@@ -451,9 +412,11 @@ impl Client {
         options: Option<CallOptions>,
     ) -> Result<PromiseRaw<'env, ()>> {
         let shared = self.shared.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move {
-            Ok(shared.live()?.delete_recursive(&path).await?)
-        })
+        spawn_value(
+            env,
+            options.and_then(|o| o.signal),
+            async move { Ok(shared.live()?.delete_recursive(&path).await?) },
+        )
     }
 
     /// The node's Stat, or `null` when it does not exist. With `{ watch: true }`:
@@ -465,9 +428,7 @@ impl Client {
         path: String,
         options: Option<ReadOptions>,
     ) -> Result<PromiseRaw<'env, Either3<Stat, Null, Object<'env>>>> {
-        let (watch, signal) = options
-            .map(|o| (o.watch.unwrap_or(false), o.signal))
-            .unwrap_or_default();
+        let (watch, signal) = options.map(|o| (o.watch.unwrap_or(false), o.signal)).unwrap_or_default();
         let shared = self.shared.clone();
         let fut = async move {
             let client = shared.live()?;
@@ -498,9 +459,7 @@ impl Client {
         path: String,
         options: Option<ReadOptions>,
     ) -> Result<PromiseRaw<'env, Object<'env>>> {
-        let (watch, signal) = options
-            .map(|o| (o.watch.unwrap_or(false), o.signal))
-            .unwrap_or_default();
+        let (watch, signal) = options.map(|o| (o.watch.unwrap_or(false), o.signal)).unwrap_or_default();
         let shared = self.shared.clone();
         let fut = async move {
             let client = shared.live()?;
@@ -512,9 +471,7 @@ impl Client {
                 Ok((data, stat, None))
             }
         };
-        spawn(env, signal, fut, |env, (data, stat, watch)| {
-            read_result(env, "data", Buffer::from(data), stat, watch)
-        })
+        spawn(env, signal, fut, |env, (data, stat, watch)| read_result(env, "data", Buffer::from(data), stat, watch))
     }
 
     /// Sets a node's data; resolves with its new Stat.
@@ -529,24 +486,18 @@ impl Client {
         let data = data.map(|d| d.to_vec()).unwrap_or_default();
         let (version, signal) = options.map(|o| (o.version, o.signal)).unwrap_or_default();
         let shared = self.shared.clone();
-        spawn_value(env, signal, async move {
-            Ok(shared.live()?.set_data(&path, &data, version).await?.into())
-        })
+        spawn_value(env, signal, async move { Ok(shared.live()?.set_data(&path, &data, version).await?.into()) })
     }
 
     /// `{ children, stat }` of a node; with `{ watch: true }` also `watch`, resolving at the next child change or deletion.
-    #[napi(
-        ts_return_type = "Promise<{ children: string[]; stat: Stat; watch?: Promise<WatchedEvent> }>"
-    )]
+    #[napi(ts_return_type = "Promise<{ children: string[]; stat: Stat; watch?: Promise<WatchedEvent> }>")]
     pub fn get_children<'env>(
         &self,
         env: &'env Env,
         path: String,
         options: Option<ReadOptions>,
     ) -> Result<PromiseRaw<'env, Object<'env>>> {
-        let (watch, signal) = options
-            .map(|o| (o.watch.unwrap_or(false), o.signal))
-            .unwrap_or_default();
+        let (watch, signal) = options.map(|o| (o.watch.unwrap_or(false), o.signal)).unwrap_or_default();
         let shared = self.shared.clone();
         let fut = async move {
             let client = shared.live()?;
@@ -558,16 +509,11 @@ impl Client {
                 Ok((children, stat, None))
             }
         };
-        spawn(env, signal, fut, |env, (children, stat, watch)| {
-            read_result(env, "children", children, stat, watch)
-        })
+        spawn(env, signal, fut, |env, (children, stat, watch)| read_result(env, "children", children, stat, watch))
     }
 
     /// `{ acl, stat }` of a node.
-    #[napi(
-        js_name = "getACL",
-        ts_return_type = "Promise<{ acl: Acl[]; stat: Stat }>"
-    )]
+    #[napi(js_name = "getACL", ts_return_type = "Promise<{ acl: Acl[]; stat: Stat }>")]
     pub fn get_acl<'env>(
         &self,
         env: &'env Env,
@@ -576,17 +522,12 @@ impl Client {
     ) -> Result<PromiseRaw<'env, Object<'env>>> {
         let shared = self.shared.clone();
         let fut = async move { Ok(shared.live()?.get_acl(&path).await?) };
-        spawn(
-            env,
-            options.and_then(|o| o.signal),
-            fut,
-            |env, (acl, stat)| {
-                let mut out = Object::new(env)?;
-                out.set_named_property("acl", acl.into_iter().map(Acl::from).collect::<Vec<_>>())?;
-                out.set_named_property("stat", Stat::from(stat))?;
-                Ok(out)
-            },
-        )
+        spawn(env, options.and_then(|o| o.signal), fut, |env, (acl, stat)| {
+            let mut out = Object::new(env)?;
+            out.set_named_property("acl", acl.into_iter().map(Acl::from).collect::<Vec<_>>())?;
+            out.set_named_property("stat", Stat::from(stat))?;
+            Ok(out)
+        })
     }
 
     /// Sets a node's ACL (`version`: the ACL version it must have); resolves with its new Stat.
@@ -601,9 +542,7 @@ impl Client {
         let acl: Vec<CoreAcl> = acl.into_iter().map(CoreAcl::from).collect();
         let (version, signal) = options.map(|o| (o.version, o.signal)).unwrap_or_default();
         let shared = self.shared.clone();
-        spawn_value(env, signal, async move {
-            Ok(shared.live()?.set_acl(&path, &acl, version).await?.into())
-        })
+        spawn_value(env, signal, async move { Ok(shared.live()?.set_acl(&path, &acl, version).await?.into()) })
     }
 
     /// Creates a node and its missing parents as persistent nodes (mkdir -p).
@@ -615,9 +554,7 @@ impl Client {
         options: Option<CallOptions>,
     ) -> Result<PromiseRaw<'env, ()>> {
         let shared = self.shared.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move {
-            Ok(shared.live()?.ensure_path(&path).await?)
-        })
+        spawn_value(env, options.and_then(|o| o.signal), async move { Ok(shared.live()?.ensure_path(&path).await?) })
     }
 
     /// Adds an identity to the session, now and after every reconnect.
@@ -631,9 +568,11 @@ impl Client {
     ) -> Result<PromiseRaw<'env, ()>> {
         let auth = auth.to_vec();
         let shared = self.shared.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move {
-            Ok(shared.live()?.add_auth(&scheme, &auth).await?)
-        })
+        spawn_value(
+            env,
+            options.and_then(|o| o.signal),
+            async move { Ok(shared.live()?.add_auth(&scheme, &auth).await?) },
+        )
     }
 
     /// Waits until the connected server has caught up with the leader.
@@ -645,9 +584,7 @@ impl Client {
         options: Option<CallOptions>,
     ) -> Result<PromiseRaw<'env, ()>> {
         let shared = self.shared.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move {
-            Ok(shared.live()?.sync(&path).await?)
-        })
+        spawn_value(env, options.and_then(|o| o.signal), async move { Ok(shared.live()?.sync(&path).await?) })
     }
 
     /// Number of descendants of a node (ZooKeeper 3.6+).
@@ -673,9 +610,11 @@ impl Client {
         options: Option<CallOptions>,
     ) -> Result<PromiseRaw<'env, Vec<String>>> {
         let shared = self.shared.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move {
-            Ok(shared.live()?.get_ephemerals(&prefix).await?)
-        })
+        spawn_value(
+            env,
+            options.and_then(|o| o.signal),
+            async move { Ok(shared.live()?.get_ephemerals(&prefix).await?) },
+        )
     }
 
     /// Applies sub-operations atomically (index.js's `transaction().…commit()` calls this).
@@ -703,16 +642,7 @@ impl Client {
             let client = shared.live()?;
             let mut txn = client.transaction();
             let mut kinds = Vec::with_capacity(ops.len());
-            for TxnStep {
-                kind,
-                path,
-                data,
-                mode,
-                acl,
-                ttl,
-                version,
-            } in ops
-            {
+            for TxnStep { kind, path, data, mode, acl, ttl, version } in ops {
                 txn = match kind.as_str() {
                     "create" => txn.create(&path, &data, &core_create(mode, acl, ttl)?),
                     "remove" => txn.delete(&path, version),
@@ -732,21 +662,11 @@ impl Client {
                 .into_iter()
                 .zip(kinds)
                 .map(|(r, kind)| match r {
-                    CoreOpResult::Created { path, stat } => OpResult {
-                        kind,
-                        path: Some(path),
-                        stat: stat.map(Stat::from),
-                    },
-                    CoreOpResult::SetData(stat) => OpResult {
-                        kind,
-                        path: None,
-                        stat: Some(stat.into()),
-                    },
-                    _ => OpResult {
-                        kind,
-                        path: None,
-                        stat: None,
-                    },
+                    CoreOpResult::Created { path, stat } => {
+                        OpResult { kind, path: Some(path), stat: stat.map(Stat::from) }
+                    }
+                    CoreOpResult::SetData(stat) => OpResult { kind, path: None, stat: Some(stat.into()) },
+                    _ => OpResult { kind, path: None, stat: None },
                 })
                 .collect())
         };
@@ -762,20 +682,12 @@ impl Client {
         path: String,
         options: Option<AddWatchOptions>,
     ) -> Result<PromiseRaw<'env, WatchStream>> {
-        let (recursive, signal) = options
-            .map(|o| (o.recursive.unwrap_or(false), o.signal))
-            .unwrap_or_default();
-        let mode = if recursive {
-            AddWatchMode::PersistentRecursive
-        } else {
-            AddWatchMode::Persistent
-        };
+        let (recursive, signal) = options.map(|o| (o.recursive.unwrap_or(false), o.signal)).unwrap_or_default();
+        let mode = if recursive { AddWatchMode::PersistentRecursive } else { AddWatchMode::Persistent };
         let shared = self.shared.clone();
         let fut = async move {
             let stream = shared.live()?.add_watch(&path, mode).await?;
-            Ok(WatchStream {
-                stream: Arc::new(tokio::sync::Mutex::new(Some(stream))),
-            })
+            Ok(WatchStream { path, stream: Arc::new(tokio::sync::Mutex::new(Some(stream))) })
         };
         spawn_value(env, signal, fut)
     }
@@ -791,30 +703,40 @@ impl Client {
 /// The events of a persistent watch, until it ends (`next()` resolves `null`).
 #[napi]
 pub struct WatchStream {
+    /// The watched path, named by the error when the session expires.
+    path: String,
     stream: Arc<tokio::sync::Mutex<Option<CoreWatchStream>>>,
 }
 
 #[napi]
 impl WatchStream {
-    /// The next event; `null` once the watch has ended (client closed, session
-    /// expired, or `close()`).
+    /// The next event; `null` once the watch has ended (client closed or
+    /// `close()`); rejects with SessionExpired when the session expired.
     #[napi(ts_return_type = "Promise<WatchedEvent | null>")]
     pub fn next<'env>(
         &self,
         env: &'env Env,
         options: Option<CallOptions>,
     ) -> Result<PromiseRaw<'env, Option<WatchedEvent>>> {
-        let stream = self.stream.clone();
+        let (stream, path) = (self.stream.clone(), self.path.clone());
         let fut = async move {
             let mut stream = stream.lock().await;
             let Some(s) = stream.as_mut() else {
                 return Ok(None);
             };
-            let next = s.next().await;
-            if next.is_none() {
-                *stream = None;
+            // The watch's last event says why it ended: the client closed
+            // (the iteration is over) or the session expired (an error).
+            match s.next().await {
+                Some(ev) if ev.state == KeeperState::SyncConnected => Ok(Some(WatchedEvent::from(ev))),
+                Some(ev) if ev.state == KeeperState::Expired => {
+                    *stream = None;
+                    Err(ClientError::at(Code::SessionExpired, path).into())
+                }
+                _ => {
+                    *stream = None;
+                    Ok(None)
+                }
             }
-            Ok(next.map(WatchedEvent::from))
         };
         spawn_value(env, options.and_then(|o| o.signal), fut)
     }

@@ -68,20 +68,13 @@ pub struct Acl {
 
 impl From<CoreAcl> for Acl {
     fn from(a: CoreAcl) -> Acl {
-        Acl {
-            perms: a.perms,
-            scheme: a.id.scheme,
-            id: a.id.id,
-        }
+        Acl { perms: a.perms, scheme: a.id.scheme, id: a.id.id }
     }
 }
 
 impl From<Acl> for CoreAcl {
     fn from(a: Acl) -> CoreAcl {
-        CoreAcl {
-            perms: a.perms,
-            id: Id::new(a.scheme, a.id),
-        }
+        CoreAcl { perms: a.perms, id: Id::new(a.scheme, a.id) }
     }
 }
 
@@ -117,12 +110,7 @@ impl From<CoreEvent> for WatchedEvent {
             KeeperState::Expired => "EXPIRED",
             KeeperState::Closed => "CLOSED",
         };
-        WatchedEvent {
-            kind: kind.into(),
-            state: state.into(),
-            path: e.path,
-            zxid: e.zxid.into(),
-        }
+        WatchedEvent { kind: kind.into(), state: state.into(), path: e.path, zxid: e.zxid.into() }
     }
 }
 
@@ -166,10 +154,6 @@ pub fn permissions() -> HashMap<String, i32> {
 /// A create mode from its number.
 pub(crate) fn create_mode(flags: Option<i32>) -> Result<CreateMode, Failure> {
     let flags = flags.unwrap_or(0);
-    CreateMode::from_flags(flags).ok_or_else(|| {
-        Failure::corral(
-            "ERR_CORRAL_ARGUMENT",
-            format!("mode: {flags} is not a CreateMode"),
-        )
-    })
+    CreateMode::from_flags(flags)
+        .ok_or_else(|| Failure::corral("ERR_CORRAL_ARGUMENT", format!("mode: {flags} is not a CreateMode")))
 }

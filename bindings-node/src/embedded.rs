@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corral::embedded::{
-    ClusterBuilder, EmbeddedServer as CoreServer, ServerBuilder, TestCluster as CoreCluster,
-    SETTLE_TIMEOUT_DEFAULT,
+    expire_session as core_expire_session, ClusterBuilder, EmbeddedServer as CoreServer, ServerBuilder,
+    TestCluster as CoreCluster, SETTLE_TIMEOUT_DEFAULT,
 };
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{BigInt, PromiseRaw};
 use napi::{Env, Result};
 use napi_derive::napi;
 
+use crate::client::Client;
 use crate::error::{Failure, Outcome};
 use crate::promise::spawn_value;
 
@@ -44,12 +45,8 @@ fn builder(o: ServerOptions) -> Outcome<ServerBuilder> {
         b = b.data_dir(dir);
     }
     if let Some(port) = o.client_port {
-        let port = u16::try_from(port).map_err(|_| {
-            Failure::corral(
-                "ERR_CORRAL_CONFIG",
-                format!("clientPort: {port} is not a port"),
-            )
-        })?;
+        let port = u16::try_from(port)
+            .map_err(|_| Failure::corral("ERR_CORRAL_CONFIG", format!("clientPort: {port} is not a port")))?;
         b = b.client_port(port);
     }
     for (k, v) in o.options.unwrap_or_default() {
@@ -59,12 +56,9 @@ fn builder(o: ServerOptions) -> Outcome<ServerBuilder> {
         b = b.server_id(id.into());
     }
     for (id, spec) in o.peers.unwrap_or_default() {
-        let n = id.parse::<u64>().map_err(|_| {
-            Failure::corral(
-                "ERR_CORRAL_CONFIG",
-                format!("peers: {id:?} is not a server id"),
-            )
-        })?;
+        let n = id
+            .parse::<u64>()
+            .map_err(|_| Failure::corral("ERR_CORRAL_CONFIG", format!("peers: {id:?} is not a server id")))?;
         b = b.peer(n, spec);
     }
     Ok(b)
@@ -84,10 +78,7 @@ pub struct EmbeddedServer {
 impl EmbeddedServer {
     /// Starts a server.
     #[napi(ts_return_type = "Promise<EmbeddedServer>")]
-    pub fn start<'env>(
-        env: &'env Env,
-        options: Option<ServerOptions>,
-    ) -> Result<PromiseRaw<'env, EmbeddedServer>> {
+    pub fn start<'env>(env: &'env Env, options: Option<ServerOptions>) -> Result<PromiseRaw<'env, EmbeddedServer>> {
         let fut = async move {
             let builder = match options {
                 Some(o) => builder(o)?,
@@ -162,9 +153,7 @@ impl EmbeddedServer {
     #[napi(ts_return_type = "Promise<boolean>")]
     pub fn is_running<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, bool>> {
         let server = self.server.clone();
-        spawn_value(env, None, async move {
-            Ok(server.lock().await.as_ref().is_some_and(|s| s.is_running()))
-        })
+        spawn_value(env, None, async move { Ok(server.lock().await.as_ref().is_some_and(|s| s.is_running())) })
     }
 
     /// Stops the server for good and removes its temporary data directory.
@@ -217,10 +206,7 @@ fn member(index: u32) -> usize {
 impl TestCluster {
     /// Starts a cluster and waits until it serves.
     #[napi(ts_return_type = "Promise<TestCluster>")]
-    pub fn start<'env>(
-        env: &'env Env,
-        options: Option<ClusterOptions>,
-    ) -> Result<PromiseRaw<'env, TestCluster>> {
+    pub fn start<'env>(env: &'env Env, options: Option<ClusterOptions>) -> Result<PromiseRaw<'env, TestCluster>> {
         let o = options.unwrap_or(ClusterOptions {
             size: None,
             observers: None,
@@ -228,9 +214,7 @@ impl TestCluster {
             options: None,
             settle_timeout: None,
         });
-        let settle = o.settle_timeout.map_or(SETTLE_TIMEOUT_DEFAULT, |ms| {
-            Duration::from_millis(ms.into())
-        });
+        let settle = o.settle_timeout.map_or(SETTLE_TIMEOUT_DEFAULT, |ms| Duration::from_millis(ms.into()));
         let mut b = ClusterBuilder::new()
             .voters(o.size.unwrap_or(3) as usize)
             .observers(o.observers.unwrap_or(0) as usize)
@@ -241,12 +225,7 @@ impl TestCluster {
         for (k, v) in o.options.unwrap_or_default() {
             b = b.option(k, v);
         }
-        let fut = async move {
-            Ok(TestCluster {
-                cluster: Arc::new(b.start().await?),
-                settle,
-            })
-        };
+        let fut = async move { Ok(TestCluster { cluster: Arc::new(b.start().await?), settle }) };
         spawn_value(env, None, fut)
     }
 
@@ -264,60 +243,37 @@ impl TestCluster {
 
     /// The index of the leader, once there is one.
     #[napi(ts_return_type = "Promise<number>")]
-    pub fn leader<'env>(
-        &self,
-        env: &'env Env,
-        options: Option<LeaderOptions>,
-    ) -> Result<PromiseRaw<'env, u32>> {
-        let timeout = options
-            .and_then(|o| o.timeout)
-            .map_or(self.settle, |ms| Duration::from_millis(ms.into()));
+    pub fn leader<'env>(&self, env: &'env Env, options: Option<LeaderOptions>) -> Result<PromiseRaw<'env, u32>> {
+        let timeout = options.and_then(|o| o.timeout).map_or(self.settle, |ms| Duration::from_millis(ms.into()));
         let cluster = self.cluster.clone();
-        spawn_value(env, None, async move {
-            Ok(cluster.leader(timeout).await? as u32)
-        })
+        spawn_value(env, None, async move { Ok(cluster.leader(timeout).await? as u32) })
     }
 
     /// A member's role: `'leader'`, `'follower'`, `'observer'`, `'looking'`; `null` when it is down.
     #[napi(ts_return_type = "Promise<string | null>")]
-    pub fn mode<'env>(
-        &self,
-        env: &'env Env,
-        index: u32,
-    ) -> Result<PromiseRaw<'env, Option<&'static str>>> {
+    pub fn mode<'env>(&self, env: &'env Env, index: u32) -> Result<PromiseRaw<'env, Option<&'static str>>> {
         let cluster = self.cluster.clone();
-        spawn_value(env, None, async move {
-            Ok(cluster.mode(member(index)).await?.map(|r| r.name()))
-        })
+        spawn_value(env, None, async move { Ok(cluster.mode(member(index)).await?.map(|r| r.name())) })
     }
 
     /// A member's client port.
     #[napi]
     pub fn port(&self, env: Env, index: u32) -> Result<u32> {
-        self.cluster
-            .port(member(index))
-            .map(u32::from)
-            .map_err(|e| crate::error::throw(&env, e.into()))
+        self.cluster.port(member(index)).map(u32::from).map_err(|e| crate::error::throw(&env, e.into()))
     }
 
     /// Stops a member abruptly, as a crash would.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn kill<'env>(&self, env: &'env Env, index: u32) -> Result<PromiseRaw<'env, ()>> {
         let cluster = self.cluster.clone();
-        spawn_value(
-            env,
-            None,
-            async move { Ok(cluster.kill(member(index)).await?) },
-        )
+        spawn_value(env, None, async move { Ok(cluster.kill(member(index)).await?) })
     }
 
     /// Starts a killed member again (same port, same data).
     #[napi(ts_return_type = "Promise<void>")]
     pub fn restart<'env>(&self, env: &'env Env, index: u32) -> Result<PromiseRaw<'env, ()>> {
         let cluster = self.cluster.clone();
-        spawn_value(env, None, async move {
-            Ok(cluster.restart(member(index)).await?)
-        })
+        spawn_value(env, None, async move { Ok(cluster.restart(member(index)).await?) })
     }
 
     /// Stops every member and removes their data.
@@ -326,4 +282,30 @@ impl TestCluster {
         let cluster = self.cluster.clone();
         spawn_value(env, None, async move { Ok(cluster.close().await?) })
     }
+}
+
+/// Options of `expireSession`.
+#[napi(object, object_to_js = false)]
+pub struct ExpireOptions {
+    /// How long the client may take to see the expiry and get a new session, in ms; default 10000.
+    pub timeout: Option<u32>,
+}
+
+/// How long `expireSession` waits for the new session unless told otherwise.
+const EXPIRE_TIMEOUT_DEFAULT: Duration = Duration::from_secs(10);
+
+/// Expires `client`'s session on purpose (as ZooKeeper's own tests do: another
+/// connection takes the session over and closes it), against corral or
+/// ZooKeeper at `server`; resolves with the client's new session id once it
+/// has one. The client sees `'lost'`, then `'reconnected'`.
+#[napi(ts_return_type = "Promise<bigint>")]
+pub fn expire_session<'env>(
+    env: &'env Env,
+    client: &Client,
+    server: String,
+    options: Option<ExpireOptions>,
+) -> Result<PromiseRaw<'env, BigInt>> {
+    let client = client.core();
+    let timeout = options.and_then(|o| o.timeout).map_or(EXPIRE_TIMEOUT_DEFAULT, |ms| Duration::from_millis(ms.into()));
+    spawn_value(env, None, async move { Ok(core_expire_session(&client?, &server, timeout).await?.into()) })
 }

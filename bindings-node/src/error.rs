@@ -43,27 +43,19 @@ impl From<EmbedError> for Failure {
         let code = match &e {
             EmbedError::Config(_) => "ERR_CORRAL_CONFIG",
             EmbedError::Server(_) | EmbedError::TempDir(_) => "ERR_CORRAL_SERVER",
-            EmbedError::NoVoters | EmbedError::NoMember { .. } | EmbedError::BadAddress(_) => {
-                "ERR_CORRAL_ARGUMENT"
-            }
+            EmbedError::NoVoters | EmbedError::NoMember { .. } | EmbedError::BadAddress(_) => "ERR_CORRAL_ARGUMENT",
             EmbedError::Closed => "ERR_CORRAL_CLOSED",
             EmbedError::Timeout { .. } => "ERR_CORRAL_TIMEOUT",
             _ => "ERR_CORRAL_KIT",
         };
-        Failure::Corral {
-            code,
-            message: e.to_string(),
-        }
+        Failure::Corral { code, message: e.to_string() }
     }
 }
 
 impl Failure {
     /// A refusal of the binding itself (closed client, bad option value).
     pub(crate) fn corral(code: &'static str, message: impl Into<String>) -> Failure {
-        Failure::Corral {
-            code,
-            message: message.into(),
-        }
+        Failure::Corral { code, message: message.into() }
     }
 }
 
@@ -122,11 +114,7 @@ pub struct ErrorCode {
 pub fn error_codes() -> Vec<ErrorCode> {
     (-200..0)
         .filter_map(Code::from_i32)
-        .map(|c| ErrorCode {
-            code: js_code(c),
-            name: c.name().to_string(),
-            rc: c.as_i32(),
-        })
+        .map(|c| ErrorCode { code: js_code(c), name: c.name().to_string(), rc: c.as_i32() })
         .collect()
 }
 
@@ -139,12 +127,9 @@ impl Failure {
                 path: e.path.clone(),
                 message: e.to_string(),
             },
-            Failure::Corral { code, message } => ErrorInfo {
-                code: (*code).to_string(),
-                rc: None,
-                path: None,
-                message: message.clone(),
-            },
+            Failure::Corral { code, message } => {
+                ErrorInfo { code: (*code).to_string(), rc: None, path: None, message: message.clone() }
+            }
             Failure::Aborted => ErrorInfo {
                 code: "ABORT_ERR".into(),
                 rc: None,

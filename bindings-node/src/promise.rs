@@ -3,10 +3,10 @@
 //! acquisition deletes its node) and rejects with an AbortError.
 
 use std::future::Future;
+use std::task::{Context, Poll, Waker};
 
 use napi::bindgen_prelude::{
-    FnArgs, Function, FunctionRef, JsObjectValue, Object, ObjectRef, PromiseRaw, ToNapiValue,
-    Unknown,
+    FnArgs, Function, FunctionRef, JsObjectValue, Object, ObjectRef, PromiseRaw, ToNapiValue, Unknown,
 };
 use napi::{Env, Result};
 use tokio::sync::watch;
@@ -14,8 +14,7 @@ use tokio::sync::watch;
 use crate::error::{Failure, Outcome};
 
 /// `addEventListener` / `removeEventListener` of an AbortSignal.
-type ListenerMethod<'env> =
-    Function<'env, FnArgs<(&'static str, Function<'env, (), ()>)>, Unknown<'env>>;
+type ListenerMethod<'env> = Function<'env, FnArgs<(&'static str, Function<'env, (), ()>)>, Unknown<'env>>;
 
 /// The listener a call added to its signal, removed when the call settles.
 struct AbortHook {
@@ -33,21 +32,14 @@ impl AbortHook {
         })?;
         let add: ListenerMethod = signal.get_named_property("addEventListener")?;
         add.apply(signal, FnArgs::from(("abort", listener)))?;
-        Ok(AbortHook {
-            aborted,
-            signal: signal.create_ref()?,
-            listener: listener.create_ref()?,
-        })
+        Ok(AbortHook { aborted, signal: signal.create_ref()?, listener: listener.create_ref()? })
     }
 
     /// Removes the listener; the signal stays readable for the rest of this scope.
     fn remove<'env>(self, env: &'env Env) -> Result<Object<'env>> {
         let signal = self.signal.get_value(env)?;
         let remove: ListenerMethod = signal.get_named_property("removeEventListener")?;
-        remove.apply(
-            signal,
-            FnArgs::from(("abort", self.listener.borrow_back(env)?)),
-        )?;
+        remove.apply(signal, FnArgs::from(("abort", self.listener.borrow_back(env)?)))?;
         self.signal.unref(env)?;
         Ok(signal)
     }
@@ -67,6 +59,20 @@ where
     V: ToNapiValue,
     C: FnOnce(&'env Env, T) -> Result<V> + 'static,
 {
+    // The first poll runs here, on the JS thread: it sends the call's first
+    // request, so calls reach the server in the order JS made them
+    // (ZooKeeper's FIFO client order), whichever worker drives them on.
+    let mut fut = Box::pin(fut);
+    let first = {
+        let _runtime = corral::runtime::get().enter();
+        fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    };
+    let fut = async move {
+        match first {
+            Poll::Ready(out) => out,
+            Poll::Pending => fut.await,
+        }
+    };
     let hook = signal.map(|s| AbortHook::add(env, s)).transpose()?;
     let aborted = hook.as_ref().map(|h| h.aborted.clone());
     let run = async move {
@@ -90,11 +96,7 @@ where
 }
 
 /// [`spawn`] for values that convert by themselves.
-pub(crate) fn spawn_value<'env, T, F>(
-    env: &'env Env,
-    signal: Option<Object>,
-    fut: F,
-) -> Result<PromiseRaw<'env, T>>
+pub(crate) fn spawn_value<'env, T, F>(env: &'env Env, signal: Option<Object>, fut: F) -> Result<PromiseRaw<'env, T>>
 where
     F: Future<Output = Outcome<T>> + Send + 'static,
     T: ToNapiValue + Send + 'static,

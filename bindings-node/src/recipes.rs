@@ -45,11 +45,7 @@ impl Lock {
     /// the fencing token, the lock node's czxid, which grows strictly from one
     /// holder to the next.
     #[napi(ts_return_type = "Promise<bigint>")]
-    pub fn acquire<'env>(
-        &self,
-        env: &'env Env,
-        options: Option<CallOptions>,
-    ) -> Result<PromiseRaw<'env, BigInt>> {
+    pub fn acquire<'env>(&self, env: &'env Env, options: Option<CallOptions>) -> Result<PromiseRaw<'env, BigInt>> {
         let (lock, token) = (self.lock.clone(), self.token.clone());
         let fut = async move {
             let mut lock = lock.lock().await;
@@ -65,11 +61,7 @@ impl Lock {
 
     /// Undoes one acquisition; the last one deletes the lock node.
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn release<'env>(
-        &self,
-        env: &'env Env,
-        options: Option<CallOptions>,
-    ) -> Result<PromiseRaw<'env, ()>> {
+    pub fn release<'env>(&self, env: &'env Env, options: Option<CallOptions>) -> Result<PromiseRaw<'env, ()>> {
         let (lock, token) = (self.lock.clone(), self.token.clone());
         let fut = async move {
             let mut lock = lock.lock().await;
@@ -96,8 +88,10 @@ impl Lock {
         options: Option<CallOptions>,
     ) -> Result<PromiseRaw<'env, Vec<String>>> {
         let lock = self.lock.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move {
-            Ok(lock.lock().await.participant_nodes().await?)
-        })
+        spawn_value(
+            env,
+            options.and_then(|o| o.signal),
+            async move { Ok(lock.lock().await.participant_nodes().await?) },
+        )
     }
 }

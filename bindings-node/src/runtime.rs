@@ -5,9 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use napi::bindgen_prelude::{
-    register_async_runtime, AsyncRuntime, AsyncRuntimeRejection, AsyncRuntimeTask,
-};
+use napi::bindgen_prelude::{register_async_runtime, AsyncRuntime, AsyncRuntimeRejection, AsyncRuntimeTask};
 use napi::{Error, Result, Status};
 
 /// napi's view of `corral::runtime::get()`.
@@ -17,17 +15,13 @@ struct CorralRuntime;
 // keeps an addon's image loaded until the process exits, so no task can run
 // code of an unloaded image. `shutdown` therefore has nothing to stop.
 unsafe impl AsyncRuntime for CorralRuntime {
-    fn spawn(
-        &self,
-        task: AsyncRuntimeTask,
-    ) -> std::result::Result<(), AsyncRuntimeRejection<AsyncRuntimeTask>> {
+    fn spawn(&self, task: AsyncRuntimeTask) -> std::result::Result<(), AsyncRuntimeRejection<AsyncRuntimeTask>> {
         corral::runtime::get().spawn(task);
         Ok(())
     }
 
     fn block_on(&self, future: Pin<&mut dyn Future<Output = ()>>) -> Result<()> {
-        corral::runtime::block_on(future)
-            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+        corral::runtime::block_on(future).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
     }
 
     fn shutdown(&self) -> Result<()> {

@@ -4,7 +4,7 @@
 
 const assert = require('node:assert/strict');
 const { describe, it, before, after } = require('node:test');
-const { Client, CreateMode, Perms, ZooKeeperError, AbortError, errors } = require('..');
+const { Client, CreateMode, Perms, ZooKeeperError, AbortError, errors, expireSession } = require('..');
 const { KINDS, startServer, waitFor, uniquePath } = require('./harness');
 
 for (const kind of KINDS) {
@@ -82,6 +82,17 @@ for (const kind of KINDS) {
       assert.equal(c, `${base}/box`);
       const t = await client.create(`${base}/ttl`, null, { mode: CreateMode.PERSISTENT_WITH_TTL, ttl: 60_000 });
       assert.equal(t, `${base}/ttl`);
+    });
+
+    it('calls reach the server in the order they are made', async () => {
+      const client = await connect();
+      const base = uniquePath('fifo');
+      await client.create(base);
+      const made = [];
+      for (let i = 0; i < 20; i += 1) made.push(client.create(`${base}/n-`, Buffer.from(String(i)), { mode: CreateMode.PERSISTENT_SEQUENTIAL }));
+      const paths = await Promise.all(made);
+      assert.deepEqual(paths, [...paths].sort());
+      for (const [i, p] of paths.entries()) assert.equal((await client.getData(p)).data.toString(), String(i));
     });
 
     it('getChildren, mkdirp, getAllChildrenNumber, removeRecursive, sync, chroot', async () => {
@@ -295,6 +306,34 @@ for (const kind of KINDS) {
       assert.equal(client.sessionId, session);
       await client.close();
       await waitFor('closed', () => states.includes('closed'));
+    });
+
+    it('state events: lost when the session expires, then reconnected with a new session', async () => {
+      const client = await connect();
+      const states = [];
+      client.on('state', (s) => states.push(s));
+      await waitFor('connected to be reported', () => states.includes('connected'));
+      const p = await client.create(uniquePath('eph'), null, { mode: CreateMode.EPHEMERAL });
+      const { watch } = await client.getData(p, { watch: true });
+      const iter = client.watch(p);
+      const pending = iter.next().catch((e) => e);
+      await client.sync(p); // the watch is registered before the expiry
+      const old = client.sessionId;
+      const fresh = await expireSession(client, server.connectString);
+      assert.equal(typeof fresh, 'bigint');
+      assert.notEqual(fresh, old);
+      await waitFor('reconnected after lost', () => states.indexOf('reconnected', states.indexOf('lost')) > 0);
+      // The session's connection drops (suspended) before the client learns it expired.
+      assert.deepEqual(states.filter((s) => s !== 'suspended'), ['connected', 'lost', 'reconnected'], states.join());
+      assert.equal(client.sessionId, fresh);
+      // The session's watches end with it, its ephemerals go.
+      const ev = await watch;
+      assert.equal(ev.state, 'EXPIRED');
+      const ended = await pending;
+      assert.ok(ended instanceof errors.SessionExpiredError, String(ended?.value ? Object.entries(ended.value) : ended));
+      assert.equal(ended.path, p);
+      assert.equal((await iter.next()).done, true);
+      await waitFor('the ephemeral to go', async () => (await client.exists(p)) === null);
     });
 
     it('bad input: clear errors for wrong types, bad values and unconnected clients', async () => {
