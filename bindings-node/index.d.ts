@@ -128,6 +128,14 @@ export declare class Client {
   getAllChildrenNumber(path: string, options?: CallOptions | undefined | null): Promise<number>
   /** This session's ephemeral nodes under `prefix` (server paths; ZooKeeper 3.6+). */
   getEphemerals(prefix: string, options?: CallOptions | undefined | null): Promise<string[]>
+  /** The identities of this connection (ZooKeeper 3.7+). */
+  whoAmI(options?: CallOptions | undefined | null): Promise<ClientInfo[]>
+  /**
+   * Removes this client's watches of `type` on `path`, on the server and
+   * here (their one-shot Promises resolve with a `*_WATCH_REMOVED` event,
+   * their iterators end); NoWatcher when there were none.
+   */
+  removeWatches(path: string, kind: 'children' | 'data' | 'any' | 'persistent' | 'persistentRecursive', options?: CallOptions | undefined | null): Promise<void>
   /** Applies sub-operations atomically (index.js's `transaction().…commit()` calls this). */
   multi(ops: Array<TxnOp>, options?: CallOptions | undefined | null): Promise<OpResult[]>
   /**
@@ -172,9 +180,10 @@ export declare class Lock {
   /**
    * Waits until the lock is held (nests when already held); resolves with
    * the fencing token, the lock node's czxid, which grows strictly from one
-   * holder to the next.
+   * holder to the next. With `timeout`, resolves `null` when the lock was
+   * not had in time (`0`: only if free now).
    */
-  acquire(options?: CallOptions | undefined | null): Promise<bigint>
+  acquire(options?: AcquireOptions | undefined | null): Promise<bigint | null>
   /** Undoes one acquisition; the last one deletes the lock node. */
   release(options?: CallOptions | undefined | null): Promise<void>
   /** The fencing token of the current hold (`null` when not held). */
@@ -226,6 +235,14 @@ export interface Acl {
   id: string
 }
 
+/** Options of `acquire`. */
+export interface AcquireOptions {
+  /** Give up after this many ms (the contender node is deleted again). */
+  timeout?: number
+  /** Aborts the wait (the contender node is deleted again). */
+  signal?: AbortSignal
+}
+
 /** Options of `addWatch`. */
 export interface AddWatchOptions {
   /** Watch the whole subtree (persistent recursive), not only the node. */
@@ -246,6 +263,14 @@ export interface AuthInfo {
 export interface CallOptions {
   /** Aborts the call: it rejects with an AbortError (a write may still have been applied). */
   signal?: AbortSignal
+}
+
+/** One identity of a connection, as `whoAmI()` reports it. */
+export interface ClientInfo {
+  /** `ip`, `digest`, `super`, ... */
+  authScheme: string
+  /** The user, or the address. */
+  user: string
 }
 
 /** How to connect. */

@@ -10,7 +10,7 @@ use corral::client::{
     Client as CoreClient, ClientBuilder, ConnectString, CreateOptions as CoreCreate, Error as ClientError, KeeperState,
     OneshotWatch, OpResult as CoreOpResult, State, WatchStream as CoreWatchStream,
 };
-use corral::proto::{Acl as CoreAcl, AddWatchMode, Code, Stat as CoreStat};
+use corral::proto::{Acl as CoreAcl, AddWatchMode, Code, Stat as CoreStat, WatcherType};
 use napi::bindgen_prelude::{BigInt, Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue};
 use napi::{Env, Result};
 use napi_derive::napi;
@@ -115,6 +115,15 @@ pub struct TxnOp {
     pub ttl: Option<i64>,
     /// Expected version of `remove`, `setData` and `check`.
     pub version: Option<i32>,
+}
+
+/// One identity of a connection, as `whoAmI()` reports it.
+#[napi(object, object_from_js = false)]
+pub struct ClientInfo {
+    /// `ip`, `digest`, `super`, ...
+    pub auth_scheme: String,
+    /// The user, or the address.
+    pub user: String,
 }
 
 /// A [`TxnOp`] with its data copied out of JS, to cross to the runtime.
@@ -615,6 +624,52 @@ impl Client {
             options.and_then(|o| o.signal),
             async move { Ok(shared.live()?.get_ephemerals(&prefix).await?) },
         )
+    }
+
+    /// The identities of this connection (ZooKeeper 3.7+).
+    #[napi(ts_return_type = "Promise<ClientInfo[]>")]
+    pub fn who_am_i<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<CallOptions>,
+    ) -> Result<PromiseRaw<'env, Vec<ClientInfo>>> {
+        let shared = self.shared.clone();
+        let fut = async move {
+            let infos = shared.live()?.who_am_i().await?;
+            Ok(infos.into_iter().map(|i| ClientInfo { auth_scheme: i.auth_scheme, user: i.user }).collect())
+        };
+        spawn_value(env, options.and_then(|o| o.signal), fut)
+    }
+
+    /// Removes this client's watches of `type` on `path`, on the server and
+    /// here (their one-shot Promises resolve with a `*_WATCH_REMOVED` event,
+    /// their iterators end); NoWatcher when there were none.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn remove_watches<'env>(
+        &self,
+        env: &'env Env,
+        path: String,
+        #[napi(ts_arg_type = "'children' | 'data' | 'any' | 'persistent' | 'persistentRecursive'")] kind: String,
+        options: Option<CallOptions>,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let shared = self.shared.clone();
+        let fut = async move {
+            let kind = match kind.as_str() {
+                "children" => WatcherType::Children,
+                "data" => WatcherType::Data,
+                "any" => WatcherType::Any,
+                "persistent" => WatcherType::Persistent,
+                "persistentRecursive" => WatcherType::PersistentRecursive,
+                other => {
+                    return Err(Failure::corral(
+                        "ERR_CORRAL_ARGUMENT",
+                        format!("type: {other:?} is not a watcher type"),
+                    ))
+                }
+            };
+            Ok(shared.live()?.remove_watches(&path, kind).await?)
+        };
+        spawn_value(env, options.and_then(|o| o.signal), fut)
     }
 
     /// Applies sub-operations atomically (index.js's `transaction().…commit()` calls this).

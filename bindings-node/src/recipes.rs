@@ -2,15 +2,26 @@
 //! resolves with its fencing token.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use corral::client::Client as CoreClient;
 use corral::recipes::lock::Lock as CoreLock;
-use napi::bindgen_prelude::{BigInt, PromiseRaw};
+use napi::bindgen_prelude::{BigInt, Object, PromiseRaw};
 use napi::{Env, Result};
 use napi_derive::napi;
 
 use crate::client::CallOptions;
 use crate::promise::spawn_value;
+
+/// Options of `acquire`.
+#[napi(object, object_to_js = false)]
+pub struct AcquireOptions<'a> {
+    /// Give up after this many ms (the contender node is deleted again).
+    pub timeout: Option<u32>,
+    /// Aborts the wait (the contender node is deleted again).
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Object<'a>>,
+}
 
 /// A distributed, re-entrant mutex (Curator's `InterProcessMutex` naming):
 /// waiters are served first come, first served; an aborted or failed
@@ -43,20 +54,29 @@ impl Lock {
 
     /// Waits until the lock is held (nests when already held); resolves with
     /// the fencing token, the lock node's czxid, which grows strictly from one
-    /// holder to the next.
-    #[napi(ts_return_type = "Promise<bigint>")]
-    pub fn acquire<'env>(&self, env: &'env Env, options: Option<CallOptions>) -> Result<PromiseRaw<'env, BigInt>> {
+    /// holder to the next. With `timeout`, resolves `null` when the lock was
+    /// not had in time (`0`: only if free now).
+    #[napi(ts_return_type = "Promise<bigint | null>")]
+    pub fn acquire<'env>(
+        &self,
+        env: &'env Env,
+        options: Option<AcquireOptions>,
+    ) -> Result<PromiseRaw<'env, Option<BigInt>>> {
         let (lock, token) = (self.lock.clone(), self.token.clone());
+        let (timeout, signal) = options.map(|o| (o.timeout, o.signal)).unwrap_or_default();
         let fut = async move {
             let mut lock = lock.lock().await;
-            lock.acquire().await?;
-            let t = lock.fencing_token().unwrap_or(-1);
+            let held = match timeout {
+                None => lock.acquire().await.map(|()| true)?,
+                Some(ms) => lock.acquire_timeout(Duration::from_millis(ms.into())).await?,
+            };
+            let t = if held { lock.fencing_token() } else { None };
             if let Ok(mut slot) = token.lock() {
-                *slot = Some(t);
+                *slot = lock.fencing_token();
             }
-            Ok(BigInt::from(t))
+            Ok(t.map(BigInt::from))
         };
-        spawn_value(env, options.and_then(|o| o.signal), fut)
+        spawn_value(env, signal, fut)
     }
 
     /// Undoes one acquisition; the last one deletes the lock node.

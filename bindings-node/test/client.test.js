@@ -247,6 +247,29 @@ for (const kind of KINDS) {
       await waitFor('the iterator to end', async () => (await iter.next()).done);
     });
 
+    it('removeWatches ends one-shot watches and iterators; whoAmI names the identities', async () => {
+      const client = await connect();
+      const p = uniquePath('rmwatch');
+      await client.create(p);
+      const { watch } = await client.getData(p, { watch: true });
+      await client.removeWatches(p, 'data');
+      const ev = await watch;
+      assert.equal(ev.type, 'DATA_WATCH_REMOVED');
+      await assert.rejects(client.removeWatches(p, 'data'), { code: 'NO_WATCHER', rc: -121, path: p });
+      await assert.rejects(client.removeWatches(p, 'every'), { code: 'ERR_CORRAL_ARGUMENT', message: /every/ });
+
+      const iter = client.watch(p);
+      const first = iter.next();
+      await client.removeWatches(p, 'any'); // sent after the addWatch: calls keep their order
+      assert.equal((await first).value.type, 'PERSISTENT_WATCH_REMOVED');
+      assert.equal((await iter.next()).done, true);
+
+      await client.addAuthInfo('digest', Buffer.from('bob:pw'));
+      const ids = await client.whoAmI();
+      assert.ok(ids.some((i) => i.authScheme === 'ip' && i.user === '127.0.0.1'), JSON.stringify(ids));
+      assert.ok(ids.some((i) => i.authScheme === 'digest' && i.user === 'bob'), JSON.stringify(ids));
+    });
+
     it('AbortSignal: an aborted call rejects with AbortError carrying the reason', async () => {
       const client = await connect();
       const pre = AbortSignal.abort(new Error('stop now'));
@@ -287,8 +310,14 @@ for (const kind of KINDS) {
       assert.equal(la.fencingToken, null);
       const t2 = await bAcquired;
       assert.ok(t2 > t1, `${t2} > ${t1}`);
+      // With a timeout, a busy lock resolves null and leaves no node behind.
+      assert.equal(await la.acquire({ timeout: 0 }), null);
+      assert.equal(await la.acquire({ timeout: 100 }), null);
+      assert.equal((await la.participantNodes()).length, 1);
       await lb.release();
       assert.deepEqual(await la.participantNodes(), []);
+      assert.equal(typeof (await la.acquire({ timeout: 0 })), 'bigint');
+      await la.release();
       await assert.rejects(lb.release(), { code: 'BAD_ARGUMENTS' });
     });
 
