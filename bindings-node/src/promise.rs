@@ -59,13 +59,18 @@ where
     V: ToNapiValue,
     C: FnOnce(&'env Env, T) -> Result<V> + 'static,
 {
+    let hook = signal.map(|s| AbortHook::add(env, s)).transpose()?;
+    // An already aborted signal: the call never starts.
+    let started = !hook.as_ref().is_some_and(|h| *h.aborted.borrow());
     // The first poll runs here, on the JS thread: it sends the call's first
     // request, so calls reach the server in the order JS made them
     // (ZooKeeper's FIFO client order), whichever worker drives them on.
     let mut fut = Box::pin(fut);
-    let first = {
+    let first = if started {
         let _runtime = corral::runtime::get().enter();
         fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    } else {
+        Poll::Ready(Err(Failure::Aborted))
     };
     let fut = async move {
         match first {
@@ -73,7 +78,6 @@ where
             Poll::Pending => fut.await,
         }
     };
-    let hook = signal.map(|s| AbortHook::add(env, s)).transpose()?;
     let aborted = hook.as_ref().map(|h| h.aborted.clone());
     let run = async move {
         let out = match aborted {

@@ -277,6 +277,11 @@ for (const kind of KINDS) {
       assert.ok(err instanceof AbortError);
       assert.equal(err.code, 'ABORT_ERR');
       assert.equal(err.cause.message, 'stop now');
+      // An aborted signal never starts a call: the write does not happen.
+      const p = uniquePath('aborted');
+      await assert.rejects(client.create(p, null, { signal: pre }), { name: 'AbortError' });
+      await assert.rejects(client.setData('/', null, { signal: pre }), { name: 'AbortError' });
+      assert.equal(await client.exists(p), null);
       // A signal that never fires changes nothing.
       const ac = new AbortController();
       assert.equal((await client.getData('/', { signal: ac.signal })).data.length, 0);
