@@ -36,11 +36,10 @@ export declare class AbortError extends Error {
   readonly code: 'ABORT_ERR'
 }
 
-/** Every error class: `ZooKeeperError`, `AbortError` and `<Name>Error` per ZooKeeper code. */
+/** `ZooKeeperError` and its subclass per ZooKeeper code, by class name (`errors.NoNodeError`). */
 export declare const errors: {
   ZooKeeperError: typeof ZooKeeperError
-  AbortError: typeof AbortError
-  [className: string]: typeof ZooKeeperError | typeof AbortError
+  [className: string]: typeof ZooKeeperError
 }
 
 /** Options of `watch()`. */
@@ -70,6 +69,5 @@ export interface Client extends EventEmitter {
    */
   watch(path: string, options?: WatchOptions): AsyncGenerator<WatchedEvent, void, undefined>
   transaction(): Transaction
-  exists(path: string, options: ReadOptions & { watch: true }): Promise<{ stat: Stat | null; watch: Promise<WatchedEvent> }>
 }
 

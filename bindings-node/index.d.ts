@@ -36,11 +36,10 @@ export declare class AbortError extends Error {
   readonly code: 'ABORT_ERR'
 }
 
-/** Every error class: `ZooKeeperError`, `AbortError` and `<Name>Error` per ZooKeeper code. */
+/** `ZooKeeperError` and its subclass per ZooKeeper code, by class name (`errors.NoNodeError`). */
 export declare const errors: {
   ZooKeeperError: typeof ZooKeeperError
-  AbortError: typeof AbortError
-  [className: string]: typeof ZooKeeperError | typeof AbortError
+  [className: string]: typeof ZooKeeperError
 }
 
 /** Options of `watch()`. */
@@ -70,7 +69,6 @@ export interface Client extends EventEmitter {
    */
   watch(path: string, options?: WatchOptions): AsyncGenerator<WatchedEvent, void, undefined>
   transaction(): Transaction
-  exists(path: string, options: ReadOptions & { watch: true }): Promise<{ stat: Stat | null; watch: Promise<WatchedEvent> }>
 }
 
 /** A ZooKeeper client session. */
@@ -107,7 +105,7 @@ export declare class Client {
    * The node's Stat, or `null` when it does not exist. With `{ watch: true }`:
    * `{ stat, watch }`, `watch` resolving at the node's creation, change or deletion.
    */
-  exists(path: string, options?: ReadOptions | undefined | null): Promise<Stat | null>
+  exists<O extends ReadOptions = ReadOptions>(path: string, options?: O): Promise<O extends { watch: true } ? { stat: Stat | null; watch: Promise<WatchedEvent> } : Stat | null>
   /** `{ data, stat }` of a node; with `{ watch: true }` also `watch`, resolving at its next change or deletion. */
   getData(path: string, options?: ReadOptions | undefined | null): Promise<{ data: Buffer; stat: Stat; watch?: Promise<WatchedEvent> }>
   /** Sets a node's data; resolves with its new Stat. */

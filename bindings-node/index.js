@@ -29,7 +29,7 @@ class AbortError extends Error {
   }
 }
 
-const errors = { ZooKeeperError, AbortError };
+const errors = { ZooKeeperError };
 const classByCode = new Map();
 for (const { code, name } of native.errorCodes()) {
   const className = `${name}Error`;

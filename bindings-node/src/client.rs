@@ -430,7 +430,11 @@ impl Client {
 
     /// The node's Stat, or `null` when it does not exist. With `{ watch: true }`:
     /// `{ stat, watch }`, `watch` resolving at the node's creation, change or deletion.
-    #[napi(ts_return_type = "Promise<Stat | null>")]
+    #[napi(
+        ts_generic_types = "O extends ReadOptions = ReadOptions",
+        ts_args_type = "path: string, options?: O",
+        ts_return_type = "Promise<O extends { watch: true } ? { stat: Stat | null; watch: Promise<WatchedEvent> } : Stat | null>"
+    )]
     pub fn exists<'env>(
         &self,
         env: &'env Env,

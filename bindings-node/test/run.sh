@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The Node binding's tests: build the addon (debug) with the pinned napi CLI,
 # fail if the committed index.d.ts differs from what the Rust sources
-# generate, then run the node --test suite (against corral's embedded server
-# and Apache ZooKeeper 3.8). The last line sums the run.
+# generate, type-check test/types.ts against it (tsc --strict), then run the
+# node --test suite (against corral's embedded server and Apache ZooKeeper
+# 3.8). The last line sums the run.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,13 @@ cp "$out/corral.node" corral.node
 
 if ! diff -u index.d.ts "$out/index.d.ts"; then
     echo "corral-node: index.d.ts has drifted from the Rust sources: run 'npm run build' in bindings-node and commit index.d.ts"
+    exit 1
+fi
+
+# The declarations compile under tsc --strict, used as the README uses them.
+if ! node_modules/.bin/tsc --noEmit --strict --module nodenext --moduleResolution nodenext --target es2022 \
+    --types node test/types.ts; then
+    echo "corral-node: index.d.ts does not type-check test/types.ts (tsc --strict)"
     exit 1
 fi
 
