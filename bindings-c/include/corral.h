@@ -98,6 +98,12 @@
 #define CORRAL_ANY_VERSION -1
 
 /**
+ * `_async` calls of one client whose completions have not run yet, at most;
+ * one more is refused with `CORRAL_QUEUE_FULL`.
+ */
+#define PENDING_COMPLETIONS_MAX 65536
+
+/**
  * Callbacks waiting to run at most; a producer waits (asynchronously)
  * while the queue is full, so a slow callback slows event delivery
  * rather than growing memory.
@@ -408,6 +414,31 @@ typedef struct corral_stat {
 } corral_stat;
 
 /**
+ * Completion with a string (create: the created path); valid during the call only.
+ */
+typedef void (*corral_string_completion)(corral_result rc, const char *value, void *userdata);
+
+/**
+ * Completion of an operation without a result (delete, sync).
+ */
+typedef void (*corral_void_completion)(corral_result rc, void *userdata);
+
+/**
+ * Completion with a stat (set, exists: `stat` is NULL unless `rc` is `CORRAL_OK`).
+ */
+typedef void (*corral_stat_completion)(corral_result rc, const struct corral_stat *stat, void *userdata);
+
+/**
+ * Completion with data and stat (get); valid during the call only.
+ */
+typedef void (*corral_data_completion)(corral_result rc, const uint8_t *data, size_t len, const struct corral_stat *stat, void *userdata);
+
+/**
+ * Completion with a list (children); the list is valid during the call only.
+ */
+typedef void (*corral_strings_completion)(corral_result rc, const struct corral_strings *list, void *userdata);
+
+/**
  * A state callback: runs on the dispatch thread with a `CORRAL_STATE_*`.
  */
 typedef void (*corral_state_fn)(int32_t state, void *userdata);
@@ -653,6 +684,11 @@ typedef void (*corral_watch_fn)(const struct corral_watched_event *event, void *
  * corral: a recipe was asked to give up what it does not hold (a lock not held).
  */
 #define CORRAL_NOT_HELD -1009
+
+/**
+ * corral: too many `_async` calls are waiting for their completions.
+ */
+#define CORRAL_QUEUE_FULL -1010
 
 #ifdef __cplusplus
 extern "C" {
@@ -911,6 +947,85 @@ corral_result corral_client_sync(const struct corral_client *zk, const char *pat
  * `auth` has `auth_len` readable bytes.
  */
 corral_result corral_client_add_auth(const struct corral_client *zk, const char *scheme, const uint8_t *auth, size_t auth_len);
+
+/**
+ * Creates a node (as `corral_client_create`, open ACL, no TTL modes); the
+ * completion gets the created path.
+ *
+ * ```c
+ * static void created(corral_result rc, const char *path, void *ud) {
+ *     if (rc == CORRAL_OK) printf("created %s\n", path);
+ * }
+ * corral_client_create_async(zk, "/jobs/job-", data, len, CORRAL_PERSISTENT_SEQUENTIAL, created, NULL);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `data` has
+ * `data_len` readable bytes; `userdata` stays valid until the completion has run.
+ */
+corral_result corral_client_create_async(const struct corral_client *zk, const char *path, const uint8_t *data, size_t data_len, int32_t mode, corral_string_completion completion, void *userdata);
+
+/**
+ * Deletes a node if its version is `version` (-1: any).
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
+ */
+corral_result corral_client_delete_async(const struct corral_client *zk, const char *path, int32_t version, corral_void_completion completion, void *userdata);
+
+/**
+ * Whether a node exists: `CORRAL_OK` with its stat, or `CORRAL_NO_NODE`.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
+ */
+corral_result corral_client_exists_async(const struct corral_client *zk, const char *path, corral_stat_completion completion, void *userdata);
+
+/**
+ * Reads a node's data and stat.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
+ */
+corral_result corral_client_get_async(const struct corral_client *zk, const char *path, corral_data_completion completion, void *userdata);
+
+/**
+ * Replaces a node's data if its version is `version` (-1: any); the
+ * completion gets the new stat.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `data` has
+ * `data_len` readable bytes; `userdata` stays valid until the completion has run.
+ */
+corral_result corral_client_set_async(const struct corral_client *zk, const char *path, const uint8_t *data, size_t data_len, int32_t version, corral_stat_completion completion, void *userdata);
+
+/**
+ * A node's children; the list is valid during the completion only.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
+ */
+corral_result corral_client_get_children_async(const struct corral_client *zk, const char *path, corral_strings_completion completion, void *userdata);
+
+/**
+ * Waits (asynchronously) until the server has caught up with the leader.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
+ */
+corral_result corral_client_sync_async(const struct corral_client *zk, const char *path, corral_void_completion completion, void *userdata);
 
 /**
  * A counter at `path`, as Curator's `DistributedAtomicLong` keeps it.

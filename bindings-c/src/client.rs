@@ -84,12 +84,14 @@ const SEQUENCE_DIGITS: usize = 10;
 #[allow(non_camel_case_types)]
 pub struct corral_client {
     client: RwLock<Option<Client>>,
+    /// Completions of `_async` calls, in call order (made on first use).
+    pub(crate) completions: std::sync::OnceLock<crate::completion::Orderer>,
 }
 
 impl corral_client {
     /// A handle for a connected client.
     pub(crate) fn new(client: Client) -> corral_client {
-        corral_client { client: RwLock::new(Some(client)) }
+        corral_client { client: RwLock::new(Some(client)), completions: std::sync::OnceLock::new() }
     }
 
     /// The live client, or `CORRAL_CLOSED_HANDLE` after `corral_client_close`.

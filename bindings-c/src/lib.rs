@@ -14,6 +14,7 @@
 
 pub mod acl;
 pub mod client;
+pub mod completion;
 pub mod coordination;
 mod dispatch;
 mod ffi;

@@ -106,6 +106,8 @@ pub const CORRAL_WRONG_THREAD: corral_result = -1007;
 pub const CORRAL_PANIC: corral_result = -1008;
 /// corral: a recipe was asked to give up what it does not hold (a lock not held).
 pub const CORRAL_NOT_HELD: corral_result = -1009;
+/// corral: too many `_async` calls are waiting for their completions.
+pub const CORRAL_QUEUE_FULL: corral_result = -1010;
 
 /// Every code with its message, NUL-terminated.
 const MESSAGES: &[(corral_result, &str)] = &[
@@ -151,6 +153,7 @@ const MESSAGES: &[(corral_result, &str)] = &[
     (CORRAL_WRONG_THREAD, "blocking call from an async runtime thread\0"),
     (CORRAL_PANIC, "internal panic caught at the C boundary\0"),
     (CORRAL_NOT_HELD, "not held\0"),
+    (CORRAL_QUEUE_FULL, "too many calls waiting for their completions\0"),
 ];
 
 /// The message for `code` as a static NUL-terminated string (never NULL;

@@ -66,7 +66,8 @@ start_zookeeper() {
         org.apache.zookeeper.server.ZooKeeperServerMain "$ZK_DIR/zoo.cfg" >"$ZK_DIR/log" 2>&1 &
     ZK_PID=$!
     for _ in $(seq 1 200); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port" && echo srvr >&3 && grep -q Mode <&3) 2>/dev/null; then
+        # Bounded: a server still starting may accept and stay silent.
+        if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && echo srvr >&3 && grep -q Mode <&3" 2>/dev/null; then
             return 0
         fi
         sleep 0.1

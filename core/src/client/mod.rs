@@ -137,6 +137,11 @@ impl Inner {
 
 /// A ZooKeeper client. Cloning is cheap and shares the session; when the
 /// last clone is dropped the session is closed (its ephemerals go).
+///
+/// A request is queued on the connection when its future is first polled,
+/// and requests go to the server in that order (which answers a session's
+/// requests in order): a binding that polls each call's future once as it
+/// is made keeps its callers' order.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
