@@ -302,6 +302,12 @@ typedef struct corral_party corral_party;
 typedef struct corral_queue corral_queue;
 
 /**
+ * A read-write lock: readers share it, a writer holds it alone (Curator's
+ * `InterProcessReadWriteLock` node layout).
+ */
+typedef struct corral_rwlock corral_rwlock;
+
+/**
  * A counting semaphore: at most `max_leases` holders at a time.
  */
 typedef struct corral_semaphore corral_semaphore;
@@ -1739,6 +1745,65 @@ corral_result corral_latch_leader(const struct corral_latch *latch, char *buf, s
  * `latch` is NULL or a handle not yet freed, used by no other thread now.
  */
 void corral_latch_free(struct corral_latch *latch);
+
+/**
+ * A read-write lock at `path` for this client.
+ *
+ * ```c
+ * corral_rwlock *rw = NULL;
+ * corral_rwlock_new(zk, "/locks/catalog", &rw);
+ * if (corral_rwlock_acquire(rw, false, 5000) == CORRAL_OK) {   // shared
+ *     // read the catalog
+ *     corral_rwlock_release(rw, false);
+ * }
+ * corral_rwlock_free(rw);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_rwlock_new(const struct corral_client *zk, const char *path, struct corral_rwlock **out);
+
+/**
+ * Waits up to `timeout_ms` (0: only try; `CORRAL_WAIT_FOREVER`) for the
+ * write side (`write`) or the read side: `CORRAL_OK` or `CORRAL_TIMEOUT`.
+ * The holder of the write side may also take the read side; a holder of
+ * only the read side asking for the write side gets `CORRAL_BAD_ARGUMENTS`
+ * (it would wait for itself), as in Curator.
+ *
+ * # Safety
+ *
+ * `rwlock` is NULL or live.
+ */
+corral_result corral_rwlock_acquire(const struct corral_rwlock *rwlock, bool write, int64_t timeout_ms);
+
+/**
+ * Releases one hold of a side (`CORRAL_NOT_HELD` when not held).
+ *
+ * # Safety
+ *
+ * `rwlock` is NULL or live.
+ */
+corral_result corral_rwlock_release(const struct corral_rwlock *rwlock, bool write);
+
+/**
+ * Whether this handle holds a side now (false for NULL).
+ *
+ * # Safety
+ *
+ * `rwlock` is NULL or live.
+ */
+bool corral_rwlock_is_held(const struct corral_rwlock *rwlock, bool write);
+
+/**
+ * Releases both sides if held and frees the handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `rwlock` is NULL or not yet freed, used by no other thread now.
+ */
+void corral_rwlock_free(struct corral_rwlock *rwlock);
 
 /**
  * The message for `code` as a static NUL-terminated string (never NULL;

@@ -1,6 +1,7 @@
 //! Recipes for C, each the core's own: `corral_lock` (Curator's
-//! `InterProcessMutex` or kazoo's `Lock` naming, with a fencing token) and
-//! `corral_latch` (Curator's `LeaderLatch`).
+//! `InterProcessMutex` or kazoo's `Lock` naming, with a fencing token),
+//! `corral_latch` (Curator's `LeaderLatch`) and `corral_rwlock` (Curator's
+//! `InterProcessReadWriteLock`).
 
 use std::ffi::{c_char, CString};
 use std::sync::Mutex;
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use corral::recipes::leader_latch::LeaderLatch;
 use corral::recipes::lock::Lock;
+use corral::recipes::rwlock::{ReadWriteLock, ReadWriteLockHalf};
 
 use crate::client::corral_client;
 use crate::ffi::{out_arg, str_arg, write_buf};
@@ -291,6 +293,140 @@ pub unsafe extern "C" fn corral_latch_free(latch: *mut corral_latch) {
     if let Some(l) = latch.latch.into_inner().ok().flatten() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = corral::runtime::block_on(l.close());
+        }));
+    }
+}
+
+/// A read-write lock: readers share it, a writer holds it alone (Curator's
+/// `InterProcessReadWriteLock` node layout).
+#[allow(non_camel_case_types)]
+pub struct corral_rwlock {
+    lock: Mutex<ReadWriteLock>,
+}
+
+/// A read-write lock at `path` for this client.
+///
+/// ```c
+/// corral_rwlock *rw = NULL;
+/// corral_rwlock_new(zk, "/locks/catalog", &rw);
+/// if (corral_rwlock_acquire(rw, false, 5000) == CORRAL_OK) {   // shared
+///     // read the catalog
+///     corral_rwlock_release(rw, false);
+/// }
+/// corral_rwlock_free(rw);
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn corral_rwlock_new(
+    zk: *const corral_client,
+    path: *const c_char,
+    out: *mut *mut corral_rwlock,
+) -> corral_result {
+    guard(|| {
+        let client = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.get()?;
+        let path = str_arg(path)?;
+        let out = out_arg(out)?;
+        *out = Box::into_raw(Box::new(corral_rwlock { lock: Mutex::new(ReadWriteLock::new(&client, path)) }));
+        Ok(())
+    })
+}
+
+/// The side asked for.
+fn side(rw: &mut ReadWriteLock, write: bool) -> &mut ReadWriteLockHalf {
+    if write {
+        rw.write()
+    } else {
+        rw.read()
+    }
+}
+
+/// Waits up to `timeout_ms` (0: only try; `CORRAL_WAIT_FOREVER`) for the
+/// write side (`write`) or the read side: `CORRAL_OK` or `CORRAL_TIMEOUT`.
+/// The holder of the write side may also take the read side; a holder of
+/// only the read side asking for the write side gets `CORRAL_BAD_ARGUMENTS`
+/// (it would wait for itself), as in Curator.
+///
+/// # Safety
+///
+/// `rwlock` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn corral_rwlock_acquire(
+    rwlock: *const corral_rwlock,
+    write: bool,
+    timeout_ms: i64,
+) -> corral_result {
+    guard(|| {
+        let rw = rwlock.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
+        let mut l = rw.lock.lock().map_err(|_| CORRAL_PANIC)?;
+        let half = side(&mut l, write);
+        let got = match timeout_ms {
+            CORRAL_WAIT_FOREVER => wait(async { half.acquire().await.map(|()| true) })?,
+            0 => wait(half.try_acquire())?,
+            ms if ms > 0 => wait(half.acquire_timeout(Duration::from_millis(ms as u64)))?,
+            _ => return Err(CORRAL_INVALID_ARGUMENT),
+        };
+        if got {
+            Ok(())
+        } else {
+            Err(CORRAL_TIMEOUT)
+        }
+    })
+}
+
+/// Releases one hold of a side (`CORRAL_NOT_HELD` when not held).
+///
+/// # Safety
+///
+/// `rwlock` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn corral_rwlock_release(rwlock: *const corral_rwlock, write: bool) -> corral_result {
+    guard(|| {
+        let rw = rwlock.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
+        let mut l = rw.lock.lock().map_err(|_| CORRAL_PANIC)?;
+        let half = side(&mut l, write);
+        if !half.is_held() {
+            return Err(CORRAL_NOT_HELD);
+        }
+        wait(half.release())
+    })
+}
+
+/// Whether this handle holds a side now (false for NULL).
+///
+/// # Safety
+///
+/// `rwlock` is NULL or live.
+#[no_mangle]
+pub unsafe extern "C" fn corral_rwlock_is_held(rwlock: *const corral_rwlock, write: bool) -> bool {
+    rwlock.as_ref().and_then(|r| r.lock.lock().ok()).is_some_and(|mut l| side(&mut l, write).is_held())
+}
+
+/// Releases both sides if held and frees the handle; NULL does nothing.
+///
+/// # Safety
+///
+/// `rwlock` is NULL or not yet freed, used by no other thread now.
+#[no_mangle]
+pub unsafe extern "C" fn corral_rwlock_free(rwlock: *mut corral_rwlock) {
+    if rwlock.is_null() {
+        return;
+    }
+    let rw = Box::from_raw(rwlock);
+    if let Ok(mut l) = rw.lock.into_inner() {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = corral::runtime::block_on(async move {
+                for write in [false, true] {
+                    let half = side(&mut l, write);
+                    while half.is_held() {
+                        if half.release().await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            });
         }));
     }
 }

@@ -135,3 +135,92 @@ TEST(expire_session_gives_the_client_a_new_session) {
     CHECK_RC(corral_client_expire_session(NULL, target(), 1000), CORRAL_NULL_ARGUMENT);
     corral_client_free(zk);
 }
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static uint16_t free_port(void) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    uint16_t port = 0;
+    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(s, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (s >= 0) close(s);
+    return port;
+}
+
+struct member { corral_server_options *opts; corral_server *srv; corral_result rc; };
+
+static void *start_member(void *arg) {
+    struct member *m = arg;
+    m->rc = corral_server_start(m->opts, &m->srv);
+    return NULL;
+}
+
+TEST(embedded_servers_form_an_ensemble_from_server_ids_and_peers) {
+    if (against_zookeeper()) return;
+    uint16_t ports[6];
+    for (int i = 0; i < 6; i++) ports[i] = free_port();
+    char specs[2][96], dirs[2][32];
+    struct member m[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(specs[i], sizeof specs[i], "127.0.0.1:%u:%u;127.0.0.1:%u", (unsigned)ports[2 + 2 * i],
+                 (unsigned)ports[3 + 2 * i], (unsigned)ports[i]);
+        snprintf(dirs[i], sizeof dirs[i], "/tmp/corral-c-member-XXXXXX");
+        CHECK(mkdtemp(dirs[i]) != NULL);
+    }
+    for (int i = 0; i < 2; i++) {
+        m[i] = (struct member){NULL, NULL, 1};
+        REQUIRE_RC(corral_server_options_new(&m[i].opts), CORRAL_OK);
+        CHECK_RC(corral_server_options_data_dir(m[i].opts, dirs[i]), CORRAL_OK);
+        CHECK_RC(corral_server_options_set(m[i].opts, "tickTime", "100"), CORRAL_OK);
+        CHECK_RC(corral_server_options_server_id(m[i].opts, (uint64_t)i + 1), CORRAL_OK);
+        CHECK_RC(corral_server_options_peer(m[i].opts, 1, specs[0]), CORRAL_OK);
+        CHECK_RC(corral_server_options_peer(m[i].opts, 2, specs[1]), CORRAL_OK);
+    }
+    /* Each member blocks until it serves, which needs the other: start both at once. */
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) CHECK(pthread_create(&t[i], NULL, start_member, &m[i]) == 0);
+    for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+    CHECK_RC(m[0].rc, CORRAL_OK);
+    CHECK_RC(m[1].rc, CORRAL_OK);
+    if (m[0].rc == CORRAL_OK && m[1].rc == CORRAL_OK) {
+        CHECK(corral_server_port(m[0].srv) == ports[0] && corral_server_port(m[1].srv) == ports[1]);
+        char hosts[128];
+        snprintf(hosts, sizeof hosts, "%s,%s", corral_server_connect_string(m[0].srv), corral_server_connect_string(m[1].srv));
+        corral_client *zk = NULL;
+        REQUIRE_RC(corral_client_connect(hosts, 10000, &zk), CORRAL_OK);
+        corral_result rc = CORRAL_CONNECTION_LOSS;
+        WAIT_FOR((rc = corral_client_create(zk, "/replicated", NULL, 0, CORRAL_PERSISTENT, NULL, 0, NULL)) == CORRAL_OK ||
+                     rc == CORRAL_NODE_EXISTS, 10000);
+        CHECK(rc == CORRAL_OK || rc == CORRAL_NODE_EXISTS);
+        /* Read through each member alone. */
+        for (int i = 0; i < 2; i++) {
+            corral_client *one = NULL;
+            REQUIRE_RC(corral_client_connect(corral_server_connect_string(m[i].srv), 10000, &one), CORRAL_OK);
+            CHECK_RC(corral_client_sync(one, "/"), CORRAL_OK);
+            CHECK_RC(corral_client_exists(one, "/replicated", NULL), CORRAL_OK);
+            corral_client_free(one);
+        }
+        corral_client_free(zk);
+    }
+    for (int i = 0; i < 2; i++) {
+        corral_server_free(m[i].srv);
+        corral_server_options_free(m[i].opts);
+    }
+    /* A peer spec that is not one is refused with a code. */
+    corral_server_options *bad = NULL;
+    REQUIRE_RC(corral_server_options_new(&bad), CORRAL_OK);
+    CHECK_RC(corral_server_options_server_id(bad, 1), CORRAL_OK);
+    CHECK_RC(corral_server_options_peer(bad, 1, "127.0.0.1:notaport:1"), CORRAL_OK);
+    CHECK_RC(corral_server_options_peer(bad, 2, "h:1:2"), CORRAL_OK);
+    corral_server *none = NULL;
+    CHECK_RC(corral_server_start(bad, &none), CORRAL_SERVER_ERROR);
+    corral_server_options_free(bad);
+}

@@ -126,3 +126,39 @@ TEST(leader_latch_hands_over_on_free) {
     corral_client_free(b);
     corral_client_free(a);
 }
+
+TEST(rwlock_shares_reads_and_excludes_writes) {
+    corral_client *a = connect_target();
+    corral_client *b = connect_target();
+    if (!a || !b) return;
+    char ns[64];
+    fresh_ns(a, ns, sizeof ns);
+    corral_rwlock *ra = NULL, *rb = NULL;
+    REQUIRE_RC(corral_rwlock_new(a, ns, &ra), CORRAL_OK);
+    REQUIRE_RC(corral_rwlock_new(b, ns, &rb), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(ra, false, 5000), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(rb, false, 5000), CORRAL_OK); /* readers share */
+    /* A reader cannot upgrade to writer (it would wait for itself). */
+    CHECK_RC(corral_rwlock_acquire(rb, true, 200), CORRAL_BAD_ARGUMENTS);
+    corral_rwlock *writer = NULL;
+    REQUIRE_RC(corral_rwlock_new(b, ns, &writer), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(writer, true, 200), CORRAL_TIMEOUT); /* a writer waits for readers */
+    corral_rwlock_free(writer);
+    CHECK_RC(corral_rwlock_release(rb, false), CORRAL_OK);
+    CHECK_RC(corral_rwlock_release(ra, false), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(rb, true, 5000), CORRAL_OK);
+    CHECK(corral_rwlock_is_held(rb, true) && !corral_rwlock_is_held(rb, false));
+    CHECK_RC(corral_rwlock_acquire(ra, false, 0), CORRAL_TIMEOUT); /* readers wait for the writer */
+    CHECK_RC(corral_rwlock_acquire(rb, false, 5000), CORRAL_OK);   /* the writer may read */
+    CHECK_RC(corral_rwlock_release(ra, true), CORRAL_NOT_HELD);
+    CHECK_RC(corral_rwlock_acquire(ra, true, -9), CORRAL_INVALID_ARGUMENT);
+    CHECK_RC(corral_rwlock_acquire(NULL, true, 0), CORRAL_NULL_ARGUMENT);
+    CHECK(!corral_rwlock_is_held(NULL, true));
+    corral_rwlock_free(rb); /* releases both sides */
+    CHECK_RC(corral_rwlock_acquire(ra, true, 5000), CORRAL_OK);
+    corral_rwlock_free(ra);
+    corral_rwlock_free(NULL);
+    CHECK(child_count(a, ns) == 0);
+    corral_client_free(b);
+    corral_client_free(a);
+}
