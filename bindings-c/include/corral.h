@@ -58,6 +58,41 @@
 #define CORRAL_PERM_ALL 31
 
 /**
+ * Tree cache event: a node appeared (also for every node of the first load).
+ */
+#define CORRAL_CACHE_NODE_ADDED 0
+
+/**
+ * Tree cache event: a node's data changed.
+ */
+#define CORRAL_CACHE_NODE_UPDATED 1
+
+/**
+ * Tree cache event: a node went away (its last cached state is given).
+ */
+#define CORRAL_CACHE_NODE_REMOVED 2
+
+/**
+ * Tree cache event: the first load is complete.
+ */
+#define CORRAL_CACHE_INITIALIZED 3
+
+/**
+ * Tree cache event: the connection dropped; the cache may be stale.
+ */
+#define CORRAL_CACHE_CONNECTION_SUSPENDED 4
+
+/**
+ * Tree cache event: connected again; the subtree is read again.
+ */
+#define CORRAL_CACHE_CONNECTION_RECONNECTED 5
+
+/**
+ * Tree cache event: the session expired.
+ */
+#define CORRAL_CACHE_CONNECTION_LOST 6
+
+/**
  * Create mode: a persistent node.
  */
 #define CORRAL_PERSISTENT 0
@@ -272,6 +307,12 @@ typedef struct corral_cluster corral_cluster;
 typedef struct corral_counter corral_counter;
 
 /**
+ * Service registration and lookup under a base path, in Curator's layout
+ * (`<base>/<name>/<id>` holding the instance as JSON).
+ */
+typedef struct corral_discovery corral_discovery;
+
+/**
  * A double barrier: `members` processes enter together and leave together.
  */
 typedef struct corral_double_barrier corral_double_barrier;
@@ -290,6 +331,11 @@ typedef struct corral_latch corral_latch;
  * A distributed, re-entrant mutex at a path.
  */
 typedef struct corral_lock corral_lock;
+
+/**
+ * A cache of one node.
+ */
+typedef struct corral_node_cache corral_node_cache;
 
 /**
  * Group membership: members join with an identifier and are listed.
@@ -329,6 +375,11 @@ typedef struct corral_server_options corral_server_options;
  * An immutable list of NUL-terminated strings.
  */
 typedef struct corral_strings corral_strings;
+
+/**
+ * A cache of a subtree.
+ */
+typedef struct corral_tree_cache corral_tree_cache;
 
 /**
  * Sub-ops to apply together.
@@ -418,6 +469,13 @@ typedef struct corral_stat {
    */
   int64_t pzxid;
 } corral_stat;
+
+/**
+ * A cached node's change: `path` (NULL for connection events), its data
+ * and stat (NULL when it does not exist, or for connection events). All are
+ * valid during the call only.
+ */
+typedef void (*corral_cache_fn)(int32_t event, const char *path, const uint8_t *data, size_t len, const struct corral_stat *stat, void *userdata);
 
 /**
  * Completion with a string (create: the created path); valid during the call only.
@@ -764,6 +822,150 @@ corral_result corral_acl_list_get(const struct corral_acl_list *list, size_t ind
  * `list` is NULL or not yet freed.
  */
 void corral_acl_list_free(struct corral_acl_list *list);
+
+/**
+ * Starts caching the node at `path` (it need not exist). `callback` (may be
+ * NULL) runs on the dispatch thread after every change with
+ * `CORRAL_CACHE_NODE_UPDATED` (created or changed) or
+ * `CORRAL_CACHE_NODE_REMOVED`; the first read is not reported.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is
+ * writable; `userdata` stays valid until the cache is freed.
+ */
+corral_result corral_node_cache_start(const struct corral_client *zk, const char *path, corral_cache_fn callback, void *userdata, struct corral_node_cache **out);
+
+/**
+ * The cached data (`buf` of `cap` bytes, `*len` its length) and stat (may
+ * be NULL): `CORRAL_OK`, `CORRAL_NO_NODE` when the node does not exist, or
+ * `CORRAL_BUFFER_TOO_SMALL` with the length needed.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or live; `buf` has `cap` writable bytes; `len` is
+ * writable; `stat` is NULL or writable.
+ */
+corral_result corral_node_cache_current(const struct corral_node_cache *cache, uint8_t *buf, size_t cap, size_t *len, struct corral_stat *stat);
+
+/**
+ * Stops the cache and frees it; NULL does nothing. No callback starts after.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or not yet freed.
+ */
+void corral_node_cache_free(struct corral_node_cache *cache);
+
+/**
+ * Starts caching the subtree at `path`; `callback` (may be NULL) gets
+ * every `CORRAL_CACHE_*` event in order, starting with one
+ * `CORRAL_CACHE_NODE_ADDED` per node of the first load and then
+ * `CORRAL_CACHE_INITIALIZED`.
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is
+ * writable; `userdata` stays valid until the cache is freed.
+ */
+corral_result corral_tree_cache_start(const struct corral_client *zk, const char *path, corral_cache_fn callback, void *userdata, struct corral_tree_cache **out);
+
+/**
+ * The cached data of `path` (in the subtree), as `corral_node_cache_current`.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or live; `path` is a NUL-terminated string; `buf` has
+ * `cap` writable bytes; `len` is writable; `stat` is NULL or writable.
+ */
+corral_result corral_tree_cache_data(const struct corral_tree_cache *cache, const char *path, uint8_t *buf, size_t cap, size_t *len, struct corral_stat *stat);
+
+/**
+ * The cached children's names of `path` as a new list; `CORRAL_NO_NODE`
+ * when `path` is not cached.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_tree_cache_children(const struct corral_tree_cache *cache, const char *path, struct corral_strings **out);
+
+/**
+ * Stops the cache and frees it; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or not yet freed.
+ */
+void corral_tree_cache_free(struct corral_tree_cache *cache);
+
+/**
+ * Service discovery under `base_path` (e.g. `/services`).
+ *
+ * ```c
+ * corral_discovery *sd = NULL;
+ * corral_discovery_new(zk, "/services", &sd);
+ * corral_discovery_register(sd, "billing", "host-a-1", "10.1.2.3", 8080, NULL);
+ * corral_strings *found = NULL;
+ * corral_discovery_instances(sd, "billing", &found);   // each one Curator's JSON
+ * corral_strings_free(found);
+ * corral_discovery_free(sd);                           // unregisters what it registered
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `base_path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_discovery_new(const struct corral_client *zk, const char *base_path, struct corral_discovery **out);
+
+/**
+ * Registers instance `id` of service `name` at `address:port`, with an
+ * optional JSON payload (NULL: none; not JSON: `CORRAL_INVALID_ARGUMENT`).
+ * It lives as long as this session (re-registered after a new one) or
+ * until unregistered.
+ *
+ * # Safety
+ *
+ * `discovery` is NULL or live; the strings are NUL-terminated (`payload_json` may be NULL).
+ */
+corral_result corral_discovery_register(const struct corral_discovery *discovery, const char *name, const char *id, const char *address, int32_t port, const char *payload_json);
+
+/**
+ * Removes instance `id` of service `name` (registered here or not).
+ *
+ * # Safety
+ *
+ * `discovery` is NULL or live; the strings are NUL-terminated.
+ */
+corral_result corral_discovery_unregister(const struct corral_discovery *discovery, const char *name, const char *id);
+
+/**
+ * The registered service names as a new list.
+ *
+ * # Safety
+ *
+ * `discovery` is NULL or live; `out` is writable.
+ */
+corral_result corral_discovery_names(const struct corral_discovery *discovery, struct corral_strings **out);
+
+/**
+ * The instances of service `name`, each as its JSON (Curator's
+ * `ServiceInstance` serialisation), as a new list.
+ *
+ * # Safety
+ *
+ * `discovery` is NULL or live; `name` is NUL-terminated; `out` is writable.
+ */
+corral_result corral_discovery_instances(const struct corral_discovery *discovery, const char *name, struct corral_strings **out);
+
+/**
+ * Unregisters what this handle registered and frees it; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `discovery` is NULL or not yet freed.
+ */
+void corral_discovery_free(struct corral_discovery *discovery);
 
 /**
  * Connects to `connect_string` (`host:port[,host:port...][/chroot]`) with

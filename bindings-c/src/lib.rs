@@ -13,6 +13,7 @@
 //! May use: `corral`'s public API only.
 
 pub mod acl;
+pub mod caches;
 pub mod client;
 pub mod completion;
 pub mod coordination;
