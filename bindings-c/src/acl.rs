@@ -3,8 +3,8 @@
 
 use std::ffi::{c_char, CString};
 
-use corral::client::CreateOptions;
-use corral::proto::{Acl, CreateMode, Id};
+use corral_core::client::CreateOptions;
+use corral_core::proto::{Acl, CreateMode, Id};
 
 use crate::client::{call, corral_client, corral_stat, put_stat};
 use crate::ffi::{bytes_arg, out_arg, str_arg, write_buf};
@@ -210,7 +210,7 @@ pub unsafe extern "C" fn corral_acl_list_free(list: *mut corral_acl_list) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corral::proto::perms;
+    use corral_core::proto::perms;
 
     #[test]
     fn permission_bits_are_zookeepers() {

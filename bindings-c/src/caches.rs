@@ -5,9 +5,9 @@
 
 use std::ffi::{c_char, c_void, CString};
 
-use corral::recipes::discovery::{ServiceDiscovery, ServiceInstance};
-use corral::recipes::node_cache::NodeCache;
-use corral::recipes::tree_cache::{ChildData, TreeCache, TreeCacheEvent};
+use corral_core::recipes::discovery::{ServiceDiscovery, ServiceInstance};
+use corral_core::recipes::node_cache::NodeCache;
+use corral_core::recipes::tree_cache::{ChildData, TreeCache, TreeCacheEvent};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -18,8 +18,8 @@ use crate::result::*;
 use crate::strings::corral_strings;
 
 /// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
-fn wait<T>(fut: impl std::future::Future<Output = corral::client::Result<T>>) -> Result<T, corral_result> {
-    corral::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
+fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
+    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
 }
 
 /// Tree cache event: a node appeared (also for every node of the first load).
@@ -83,7 +83,7 @@ fn follow<T: Clone + Send + 'static, F>(
 where
     F: std::future::Future<Output = ()> + Send,
 {
-    corral::runtime::get().spawn(async move {
+    corral_core::runtime::get().spawn(async move {
         loop {
             match rx.recv().await {
                 Ok(v) => forward(v).await,
@@ -433,7 +433,7 @@ pub unsafe extern "C" fn corral_discovery_free(discovery: *mut corral_discovery)
     let mut d = Box::from_raw(discovery);
     if let Some(sd) = d.discovery.take() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = corral::runtime::block_on(sd.close());
+            let _ = corral_core::runtime::block_on(sd.close());
         }));
     }
 }

@@ -5,8 +5,8 @@
 use std::ffi::c_char;
 use std::sync::RwLock;
 
-use corral::client::{Client, CreateOptions, Error as ClientError};
-use corral::proto::{CreateMode, Stat};
+use corral_core::client::{Client, CreateOptions, Error as ClientError};
+use corral_core::proto::{CreateMode, Stat};
 
 use crate::ffi::{bytes_arg, out_arg, str_arg, write_buf};
 use crate::result::*;
@@ -111,7 +111,7 @@ where
 {
     let zk = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
     let fut = op(zk.get()?)?;
-    corral::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
+    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
 }
 
 /// Stores `stat` where `out` points, if it is not NULL.
@@ -161,7 +161,7 @@ pub unsafe extern "C" fn corral_client_close(zk: *const corral_client) -> corral
     guard(|| {
         let zk = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let client = zk.client.write().map_err(|_| CORRAL_PANIC)?.take().ok_or(CORRAL_CLOSED_HANDLE)?;
-        corral::runtime::block_on(async move { client.close().await }).map_err(|e| from_block(&e))
+        corral_core::runtime::block_on(async move { client.close().await }).map_err(|e| from_block(&e))
     })
 }
 
@@ -180,7 +180,7 @@ pub unsafe extern "C" fn corral_client_free(zk: *mut corral_client) {
         // Off a runtime thread, wait for the close; on one, dropping the last
         // handle closes the session in the background.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = corral::runtime::block_on(async move { client.close().await });
+            let _ = corral_core::runtime::block_on(async move { client.close().await });
         }));
     }
 }

@@ -9,8 +9,8 @@ use std::ffi::{c_char, c_void, CString};
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-use corral::client::{Client, CreateOptions, Error as ClientError};
-use corral::proto::{CreateMode, Stat};
+use corral_core::client::{Client, CreateOptions, Error as ClientError};
+use corral_core::proto::{CreateMode, Stat};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::client::{corral_client, corral_stat};
@@ -62,7 +62,7 @@ pub(crate) struct Orderer {
 impl Orderer {
     fn new() -> Orderer {
         let (queue, mut rx) = mpsc::channel::<oneshot::Receiver<Job>>(PENDING_COMPLETIONS_MAX);
-        corral::runtime::get().spawn(async move {
+        corral_core::runtime::get().spawn(async move {
             while let Some(next) = rx.recv().await {
                 if let Ok(job) = next.await {
                     post(job).await;
@@ -93,7 +93,7 @@ where
         // The first poll queues the request on the connection (the client
         // sends requests in the order their futures are first polled): done
         // here, on the caller's thread, so requests go out in call order.
-        let runtime = corral::runtime::get();
+        let runtime = corral_core::runtime::get();
         let first = {
             let _entered = runtime.enter();
             fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))

@@ -7,12 +7,12 @@ use std::ffi::c_char;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use corral::recipes::atomic_long::{AtomicValue, DistributedAtomicLong};
-use corral::recipes::barrier::Barrier;
-use corral::recipes::double_barrier::DoubleBarrier;
-use corral::recipes::party::Party;
-use corral::recipes::queue::Queue;
-use corral::recipes::semaphore::{Lease, Semaphore};
+use corral_core::recipes::atomic_long::{AtomicValue, DistributedAtomicLong};
+use corral_core::recipes::barrier::Barrier;
+use corral_core::recipes::double_barrier::DoubleBarrier;
+use corral_core::recipes::party::Party;
+use corral_core::recipes::queue::Queue;
+use corral_core::recipes::semaphore::{Lease, Semaphore};
 
 use crate::client::corral_client;
 use crate::ffi::{bytes_arg, out_arg, str_arg};
@@ -21,8 +21,8 @@ use crate::result::*;
 use crate::strings::corral_strings;
 
 /// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
-fn wait<T>(fut: impl std::future::Future<Output = corral::client::Result<T>>) -> Result<T, corral_result> {
-    corral::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
+fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
+    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
 }
 
 /// A timeout argument: `None` for `CORRAL_WAIT_FOREVER`.
@@ -38,7 +38,7 @@ fn timeout_arg(ms: i64) -> Result<Option<Duration>, corral_result> {
 unsafe fn new_handle<T>(
     zk: *const corral_client,
     out: *mut *mut T,
-    make: impl FnOnce(&corral::client::Client) -> Result<T, corral_result>,
+    make: impl FnOnce(&corral_core::client::Client) -> Result<T, corral_result>,
 ) -> corral_result {
     guard(|| {
         let client = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.get()?;
@@ -234,7 +234,7 @@ pub unsafe extern "C" fn corral_semaphore_free(semaphore: *mut corral_semaphore)
     let s = Box::from_raw(semaphore);
     let leases = s.leases.into_inner().unwrap_or_default();
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = corral::runtime::block_on(async move {
+        let _ = corral_core::runtime::block_on(async move {
             for lease in leases {
                 let _ = lease.release().await;
             }

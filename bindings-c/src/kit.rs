@@ -5,8 +5,8 @@
 use std::ffi::{c_char, CString};
 use std::time::Duration;
 
-use corral::embedded::{expire_session, ClusterBuilder, FaultRelay, TestCluster};
-use corral::replication::Role;
+use corral_core::embedded::{expire_session, ClusterBuilder, FaultRelay, TestCluster};
+use corral_core::replication::Role;
 
 use crate::client::corral_client;
 use crate::ffi::{out_arg, str_arg};
@@ -34,9 +34,9 @@ pub struct corral_cluster {
 
 /// Runs a kit future to completion, blocking.
 fn wait<T>(
-    fut: impl std::future::Future<Output = Result<T, corral::embedded::EmbedError>>,
+    fut: impl std::future::Future<Output = Result<T, corral_core::embedded::EmbedError>>,
 ) -> Result<T, corral_result> {
-    corral::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_embed(&e))
+    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_embed(&e))
 }
 
 /// Starts `voters` voting members and `observers` observers on loopback
@@ -203,7 +203,7 @@ pub unsafe extern "C" fn corral_cluster_free(cluster: *mut corral_cluster) {
     }
     let c = Box::from_raw(cluster);
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = corral::runtime::block_on(c.cluster.close());
+        let _ = corral_core::runtime::block_on(c.cluster.close());
     }));
 }
 

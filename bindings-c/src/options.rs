@@ -5,7 +5,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use corral::client::Client;
+use corral_core::client::Client;
 
 use crate::client::corral_client;
 use crate::dispatch::UserData;
@@ -225,8 +225,8 @@ pub unsafe extern "C" fn corral_client_connect_with(
         if let Some((id, password)) = o.session {
             b = b.session(id, password);
         }
-        let client = corral::runtime::block_on(b.connect()).map_err(|e| from_block(&e))?.map_err(|e| {
-            if e.code == corral::proto::Code::BadArguments {
+        let client = corral_core::runtime::block_on(b.connect()).map_err(|e| from_block(&e))?.map_err(|e| {
+            if e.code == corral_core::proto::Code::BadArguments {
                 CORRAL_INVALID_ARGUMENT
             } else {
                 from_client(&e)

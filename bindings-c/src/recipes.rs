@@ -7,9 +7,9 @@ use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use corral::recipes::leader_latch::LeaderLatch;
-use corral::recipes::lock::Lock;
-use corral::recipes::rwlock::{ReadWriteLock, ReadWriteLockHalf};
+use corral_core::recipes::leader_latch::LeaderLatch;
+use corral_core::recipes::lock::Lock;
+use corral_core::recipes::rwlock::{ReadWriteLock, ReadWriteLockHalf};
 
 use crate::client::corral_client;
 use crate::ffi::{out_arg, str_arg, write_buf};
@@ -25,8 +25,8 @@ pub struct corral_lock {
 }
 
 /// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
-fn wait<T>(fut: impl std::future::Future<Output = corral::client::Result<T>>) -> Result<T, corral_result> {
-    corral::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
+fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
+    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
 }
 
 /// A lock at `path` for this client. With `kazoo_identifier` NULL its
@@ -157,7 +157,7 @@ pub unsafe extern "C" fn corral_lock_free(lock: *mut corral_lock) {
     let lock = Box::from_raw(lock);
     if let Ok(mut l) = lock.lock.into_inner() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = corral::runtime::block_on(async move {
+            let _ = corral_core::runtime::block_on(async move {
                 while l.is_held() {
                     if l.release().await.is_err() {
                         break;
@@ -227,8 +227,8 @@ pub unsafe extern "C" fn corral_latch_await(latch: *const corral_latch, timeout_
             led
         };
         let led = match timeout_ms {
-            CORRAL_WAIT_FOREVER => corral::runtime::block_on(leads).map_err(|e| from_block(&e))?,
-            ms if ms >= 0 => corral::runtime::block_on(async {
+            CORRAL_WAIT_FOREVER => corral_core::runtime::block_on(leads).map_err(|e| from_block(&e))?,
+            ms if ms >= 0 => corral_core::runtime::block_on(async {
                 tokio::time::timeout(Duration::from_millis(ms as u64), leads).await.unwrap_or(false)
             })
             .map_err(|e| from_block(&e))?,
@@ -292,7 +292,7 @@ pub unsafe extern "C" fn corral_latch_free(latch: *mut corral_latch) {
     let latch = Box::from_raw(latch);
     if let Some(l) = latch.latch.into_inner().ok().flatten() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = corral::runtime::block_on(l.close());
+            let _ = corral_core::runtime::block_on(l.close());
         }));
     }
 }
@@ -417,7 +417,7 @@ pub unsafe extern "C" fn corral_rwlock_free(rwlock: *mut corral_rwlock) {
     let rw = Box::from_raw(rwlock);
     if let Ok(mut l) = rw.lock.into_inner() {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = corral::runtime::block_on(async move {
+            let _ = corral_core::runtime::block_on(async move {
                 for write in [false, true] {
                     let half = side(&mut l, write);
                     while half.is_held() {

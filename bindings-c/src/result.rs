@@ -8,10 +8,10 @@
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use corral::client::Error as ClientError;
-use corral::embedded::EmbedError;
-use corral::proto::Code;
-use corral::runtime::BlockError;
+use corral_core::client::Error as ClientError;
+use corral_core::embedded::EmbedError;
+use corral_core::proto::Code;
+use corral_core::runtime::BlockError;
 
 /// The outcome of a call: `CORRAL_OK` (0) or an error code.
 #[allow(non_camel_case_types)]

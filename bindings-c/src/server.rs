@@ -6,7 +6,7 @@
 use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
-use corral::embedded::{EmbeddedServer, ServerBuilder};
+use corral_core::embedded::{EmbeddedServer, ServerBuilder};
 
 use crate::ffi::{out_arg, str_arg};
 use crate::result::*;
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn corral_server_start(
         let out = out_arg(out)?;
         let builder = opts.as_ref().map_or_else(ServerBuilder::new, |o| o.builder.clone());
         let server =
-            corral::runtime::block_on(builder.start()).map_err(|e| from_block(&e))?.map_err(|e| from_embed(&e))?;
+            corral_core::runtime::block_on(builder.start()).map_err(|e| from_block(&e))?.map_err(|e| from_embed(&e))?;
         let connect_string = CString::new(server.connect_string()).map_err(|_| CORRAL_SERVER_ERROR)?;
         let port = server.port();
         *out = Box::into_raw(Box::new(corral_server { server: Mutex::new(Some(server)), connect_string, port }));
@@ -224,7 +224,7 @@ unsafe fn act(srv: *const corral_server, action: Action) -> corral_result {
         let srv = srv.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let mut slot = srv.server.lock().map_err(|_| CORRAL_PANIC)?;
         let server = slot.as_mut().ok_or(CORRAL_CLOSED_HANDLE)?;
-        let done = corral::runtime::block_on(async {
+        let done = corral_core::runtime::block_on(async {
             match action {
                 Action::Stop => server.stop().await,
                 Action::Serve => server.serve().await,
@@ -293,7 +293,7 @@ pub unsafe extern "C" fn corral_server_free(srv: *mut corral_server) {
     if let Some(server) = server {
         // From a runtime thread the server is closed in the background instead.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = corral::runtime::block_on(server.close());
+            let _ = corral_core::runtime::block_on(server.close());
         }));
     }
 }

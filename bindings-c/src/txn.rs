@@ -5,8 +5,8 @@
 use std::ffi::{c_char, CString};
 use std::sync::Mutex;
 
-use corral::client::{Client, CreateOptions, OpResult};
-use corral::proto::{Code, CreateMode, Stat};
+use corral_core::client::{Client, CreateOptions, OpResult};
+use corral_core::proto::{Code, CreateMode, Stat};
 
 use crate::client::{corral_client, corral_stat, put_stat};
 use crate::ffi::{bytes_arg, out_arg, str_arg};
@@ -162,7 +162,9 @@ pub unsafe extern "C" fn corral_txn_commit(txn: *const corral_txn, out: *mut *mu
                     Op::Check { path, version } => t.check(path, *version),
                 };
             }
-            corral::runtime::block_on(t.commit_results()).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))?
+            corral_core::runtime::block_on(t.commit_results())
+                .map_err(|e| from_block(&e))?
+                .map_err(|e| from_client(&e))?
         };
         let results = results
             .into_iter()

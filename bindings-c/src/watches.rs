@@ -8,8 +8,8 @@ use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use corral::client::{KeeperState, OneshotWatch, State, WatchedEvent};
-use corral::proto::AddWatchMode;
+use corral_core::client::{KeeperState, OneshotWatch, State, WatchedEvent};
+use corral_core::proto::AddWatchMode;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -122,19 +122,19 @@ fn arm(
     cb: unsafe extern "C" fn(*const corral_watched_event, *mut std::ffi::c_void),
     ud: UserData,
 ) {
-    corral::runtime::get().spawn(async move { deliver(cb, ud, watch.await, None).await });
+    corral_core::runtime::get().spawn(async move { deliver(cb, ud, watch.await, None).await });
 }
 
 /// Delivers every state change of `client` to `cb` on the dispatch thread,
 /// starting with the current state; ends after `CORRAL_STATE_CLOSED`.
 pub fn follow_states(
-    client: &corral::client::Client,
+    client: &corral_core::client::Client,
     cb: unsafe extern "C" fn(i32, *mut std::ffi::c_void),
     ud: UserData,
 ) {
     let mut rx = client.state_changes();
     let now = client.state();
-    corral::runtime::get().spawn(async move {
+    corral_core::runtime::get().spawn(async move {
         post(move || unsafe { cb(state_code(now), ud.get()) }).await;
         loop {
             match rx.recv().await {
@@ -283,7 +283,7 @@ pub unsafe extern "C" fn corral_client_add_watch(
         let mut stream = call(zk, |c| Ok(async move { c.add_watch(path, mode).await }))?;
         let live = Arc::new(AtomicBool::new(true));
         let (flag, ud) = (live.clone(), UserData(userdata));
-        let task = corral::runtime::get().spawn(async move {
+        let task = corral_core::runtime::get().spawn(async move {
             while let Some(ev) = stream.next().await {
                 deliver(cb, ud, ev, Some(flag.clone())).await;
             }
@@ -328,7 +328,7 @@ pub unsafe extern "C" fn corral_client_state(zk: *const corral_client, out: *mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corral::proto::EventType;
+    use corral_core::proto::EventType;
 
     #[test]
     fn event_numbers_are_zookeepers() {
