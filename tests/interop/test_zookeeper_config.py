@@ -51,9 +51,16 @@ def observe(e: Ensemble, ids: list[int]) -> list[str]:
     seen = {}
     for i in ids:
         zk = member_client(e, i)
-        try:
+
+        def recorded():
+            # corral's first leader records the membership just after it is
+            # elected: a member may serve a moment before the entry reaches it.
             zk.sync("/zookeeper/config")
             data, _ = zk.get("/zookeeper/config")
+            return data if data.strip() else None
+
+        try:
+            data = wait_until(recorded, timeout=10, interval=0.05, message=f"member {i}: no membership recorded")
         finally:
             zk.stop()
             zk.close()
