@@ -13,14 +13,9 @@ use tokio::task::JoinHandle;
 
 use crate::client::{corral_client, corral_stat, put_stat};
 use crate::dispatch::{post, UserData};
-use crate::ffi::{out_arg, str_arg, write_buf};
+use crate::ffi::{out_arg, str_arg, wait, write_buf};
 use crate::result::*;
 use crate::strings::corral_strings;
-
-/// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
-fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
-    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
-}
 
 /// Tree cache event: a node appeared (also for every node of the first load).
 pub const CORRAL_CACHE_NODE_ADDED: i32 = 0;

@@ -15,15 +15,10 @@ use corral_core::recipes::queue::Queue;
 use corral_core::recipes::semaphore::{Lease, Semaphore};
 
 use crate::client::corral_client;
-use crate::ffi::{bytes_arg, out_arg, str_arg};
+use crate::ffi::{bytes_arg, out_arg, str_arg, wait};
 use crate::recipes::CORRAL_WAIT_FOREVER;
 use crate::result::*;
 use crate::strings::corral_strings;
-
-/// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
-fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
-    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
-}
 
 /// A timeout argument: `None` for `CORRAL_WAIT_FOREVER`.
 fn timeout_arg(ms: i64) -> Result<Option<Duration>, corral_result> {

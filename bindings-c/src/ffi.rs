@@ -68,3 +68,8 @@ pub unsafe fn write_buf(
     *len = bytes.len();
     Ok(())
 }
+
+/// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
+pub fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
+    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
+}

@@ -12,7 +12,7 @@ use corral_core::recipes::lock::Lock;
 use corral_core::recipes::rwlock::{ReadWriteLock, ReadWriteLockHalf};
 
 use crate::client::corral_client;
-use crate::ffi::{out_arg, str_arg, write_buf};
+use crate::ffi::{out_arg, str_arg, wait, write_buf};
 use crate::result::*;
 
 /// Wait forever (`corral_lock_acquire`, `corral_latch_await`).
@@ -22,11 +22,6 @@ pub const CORRAL_WAIT_FOREVER: i64 = -1;
 #[allow(non_camel_case_types)]
 pub struct corral_lock {
     lock: Mutex<Lock>,
-}
-
-/// Runs `fut` on the shared runtime, blocking; a client error becomes its code.
-fn wait<T>(fut: impl std::future::Future<Output = corral_core::client::Result<T>>) -> Result<T, corral_result> {
-    corral_core::runtime::block_on(fut).map_err(|e| from_block(&e))?.map_err(|e| from_client(&e))
 }
 
 /// A lock at `path` for this client. With `kazoo_identifier` NULL its
