@@ -96,7 +96,9 @@ setup_venv() {
 }
 
 # setup_node DIR: the pinned npm packages of DIR (npm ci from its package-lock.json),
-# reinstalled only when the lock file or the Node version changes.
+# reinstalled only when the lock file or the Node version changes. No install
+# scripts: the pinned packages are plain JavaScript, and bindings-node's own
+# would build the addon in release (its runner builds the debug one).
 setup_node() {
     local dir="$1" stamp
     stamp="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1) $(node --version 2>&1)"
@@ -105,7 +107,7 @@ setup_node() {
         return 0
     fi
     echo "npm packages: npm ci in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || return 1
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) || return 1
     echo "$stamp" >"$dir/node_modules/.lock-stamp"
 }
 

@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
-# The Node binding's tests: build the addon (debug) with the pinned napi CLI,
-# fail if the committed index.d.ts differs from what the Rust sources
-# generate, type-check test/types.ts against it (tsc --strict), then run the
-# node --test suite (against corral's embedded server and Apache ZooKeeper
-# 3.8). The last line sums the run.
+# The Node binding's tests: build the addon (debug, scripts/build.js: cargo
+# and the pinned napi CLI's type generator), fail if the committed index.d.ts
+# differs from what the Rust sources generate, type-check test/types.ts
+# against it (tsc --strict), then run the node --test suite (against
+# corral's embedded server and Apache ZooKeeper 3.8, and the package's
+# install paths). The last line sums the run.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [ ! -x node_modules/.bin/napi ]; then
-    npm ci --no-audit --no-fund --loglevel=error || { echo "corral-node: npm ci failed"; exit 1; }
+    # --ignore-scripts: the package's own install script would build the addon
+    # in release; the build below makes the debug one.
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error || { echo "corral-node: npm ci failed"; exit 1; }
 fi
 
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-if ! node_modules/.bin/napi build --dts index.d.ts --no-const-enum -o "$out"; then
-    echo "corral-node: napi build failed"
+if ! node scripts/build.js --dts "$out/index.d.ts"; then
+    echo "corral-node: addon build failed"
     exit 1
 fi
-cp "$out/corral.node" corral.node
 
 if ! diff -u index.d.ts "$out/index.d.ts"; then
     echo "corral-node: index.d.ts has drifted from the Rust sources: run 'npm run build' in bindings-node and commit index.d.ts"
