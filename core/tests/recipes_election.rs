@@ -14,6 +14,7 @@ use corral::proto::{Code, CreateMode};
 use corral::recipes::discovery::{ServiceCache, ServiceDiscovery, ServiceInstance, ServiceType};
 use corral::recipes::election::{LeaderElection, LossReason};
 use corral::recipes::leader_latch::LeaderLatch;
+use corral::recipes::lock::{Lock, Naming};
 use corral::recipes::partitioner::{partition, PartitionState, SetPartitioner};
 use corral::recipes::party::{Party, ShallowParty};
 use corral::recipes::persistent_node::PersistentEphemeralNode;
@@ -90,6 +91,33 @@ async fn wait_lost(states: &mut tokio::sync::broadcast::Receiver<State>) {
         }
     }
 }
+
+both_servers!(election_in_kazoo_naming, |srv: TestServer| async move {
+    // kazoo's Election is a kazoo Lock: `<hex>__lock__<seq>` holding the
+    // identifier; a kazoo Lock holder on the path is ahead of every contender.
+    let (c1, c2) = (srv.client().await, srv.client().await);
+    let path = "/kazoo/election";
+    let mut holder = Lock::kazoo(&c2, path, "lock-holder");
+    holder.acquire().await.unwrap();
+    let election = LeaderElection::new(&c1, path, "candidate").with_naming(Naming::Kazoo);
+    let run = tokio::spawn({
+        let election = election.clone();
+        async move { election.run(|l| async move { l.node().to_string() }).await.unwrap() }
+    });
+    let queued = tokio::time::Instant::now() + T;
+    while election.contenders().await.unwrap().len() < 2 {
+        assert!(tokio::time::Instant::now() < queued, "the candidate did not queue");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(election.contenders().await.unwrap(), ["lock-holder", "candidate"]);
+    assert!(!run.is_finished(), "the lock holder leads");
+    holder.release().await.unwrap();
+    let node = tokio::time::timeout(T, run).await.expect("led in time").expect("task").expect("led");
+    let name = node.rsplit('/').next().unwrap();
+    let (hex, rest) = name.split_at(32);
+    assert!(hex.bytes().all(|b| b.is_ascii_hexdigit()) && rest.starts_with("__lock__"), "{name}");
+    assert!(election.contenders().await.unwrap().is_empty());
+});
 
 both_servers!(election_hands_over_on_return_cancel_and_close, |srv: TestServer| async move {
     let log = Arc::new(Log::default());

@@ -1,6 +1,7 @@
 //! Lock, ReadWriteLock and Semaphore against corral and Apache ZooKeeper 3.8:
 //! exclusion under contention, FIFO order without a herd, re-entrancy,
-//! fencing tokens, try/timeout/cancel, read-write and lease semantics, and
+//! fencing tokens, try/timeout/cancel, read-write and lease semantics in
+//! Curator's and kazoo's node layouts, and
 //! exclusion across a server restart, a session expiry and a forced
 //! disconnect.
 
@@ -354,6 +355,73 @@ both_servers!(semaphore_leases, |srv: TestServer| async move {
     let max = out.1.load(SeqCst);
     assert!((2..=3).contains(&max), "leases out at once: {max}");
     until("dropped leases to go", || async { count_children(&zk, &format!("{path}/leases")).await == 0 }).await;
+});
+
+/// A kazoo contender name: 32 hex digits, the kind, a 10-digit sequence.
+fn kazoo_named(name: &str, kind: &str) -> bool {
+    let (hex, rest) = name.split_at(32.min(name.len()));
+    hex.bytes().all(|b| b.is_ascii_hexdigit())
+        && rest.strip_prefix(kind).is_some_and(|seq| seq.len() == 10 && seq.bytes().all(|b| b.is_ascii_digit()))
+}
+
+both_servers!(kazoo_layouts_of_rwlock_and_semaphore, |srv: TestServer| async move {
+    let (c1, c2) = (srv.client().await, srv.client().await);
+    // ReadLock/WriteLock: `__rlock__` readers, `__lock__` writers; a kazoo
+    // `Lock` on the path is a writer to both.
+    let path = "/kazoo/rw";
+    let mut r = ReadWriteLock::new(&c1, path).with_naming(Naming::Kazoo).with_data(b"reader-1");
+    assert_eq!(r.naming(), Naming::Kazoo);
+    r.read().acquire().await.unwrap();
+    let name = r.read().node_path().unwrap().rsplit('/').next().unwrap().to_string();
+    assert!(kazoo_named(&name, "__rlock__"), "{name}");
+    let (data, _) = c1.get_data(r.read().node_path().unwrap()).await.unwrap();
+    assert_eq!(data, b"reader-1");
+    let mut plain = Lock::kazoo(&c2, path, "plain");
+    assert!(!plain.try_acquire().await.unwrap(), "a kazoo Lock is a writer: it waits for the reader");
+    let mut w = ReadWriteLock::new(&c2, path).with_naming(Naming::Kazoo);
+    assert!(!w.write().try_acquire().await.unwrap());
+    r.read().release().await.unwrap();
+    w.write().acquire().await.unwrap();
+    let wname = w.write().node_path().unwrap().rsplit('/').next().unwrap().to_string();
+    assert!(kazoo_named(&wname, "__lock__"), "{wname}");
+    assert!(!r.read().try_acquire().await.unwrap(), "readers wait for a writer");
+    assert!(!plain.try_acquire().await.unwrap());
+    w.write().release().await.unwrap();
+    assert!(plain.try_acquire().await.unwrap());
+    assert!(!r.read().try_acquire().await.unwrap(), "readers wait for a kazoo Lock holder");
+    plain.release().await.unwrap();
+
+    // Semaphore: leases `<path>/<hex>` (ephemeral, no sequence), the mutex a
+    // kazoo Lock at `<path>-__lock__`, max_leases as text in `<path>`.
+    let path = "/kazoo/sem";
+    let sem = Semaphore::new(&c1, path, 2).with_naming(Naming::Kazoo).with_data(b"holder-1");
+    let first = sem.acquire(1).await.unwrap();
+    assert_eq!(c1.get_data(path).await.unwrap().0, b"2");
+    let lease = first[0].node_name().to_string();
+    assert!(lease.len() == 32 && lease.bytes().all(|b| b.is_ascii_hexdigit()), "{lease}");
+    let stat = c1.exists(first[0].path()).await.unwrap().unwrap();
+    assert_eq!(stat.ephemeral_owner, c1.session_id());
+    assert_eq!(c1.get_data(first[0].path()).await.unwrap().0, b"holder-1");
+    assert!(c1.exists(&format!("{path}-__lock__")).await.unwrap().is_some());
+    assert!(c1.get_children(&format!("{path}-__lock__")).await.unwrap().is_empty(), "mutex given back");
+    let other = Semaphore::new(&c2, path, 2).with_naming(Naming::Kazoo);
+    let second = other.acquire(1).await.unwrap();
+    assert!(other.acquire_timeout(1, Duration::from_millis(200)).await.unwrap().is_none(), "full");
+    assert_eq!(sem.participant_nodes().await.unwrap().len(), 2, "the timed-out acquirer left nothing");
+    // Every process must agree on max_leases, as kazoo checks.
+    let wrong = Semaphore::new(&c2, path, 3).with_naming(Naming::Kazoo);
+    assert_eq!(wrong.acquire(1).await.unwrap_err().code, Code::BadArguments);
+    let waiter = tokio::spawn(async move { other.acquire(1).await.unwrap() });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiter.is_finished());
+    for l in first {
+        l.release().await.unwrap();
+    }
+    let third = tokio::time::timeout(T, waiter).await.expect("waiter in time").expect("task");
+    for l in second.into_iter().chain(third) {
+        l.release().await.unwrap();
+    }
+    assert!(c1.get_children(path).await.unwrap().is_empty());
 });
 
 both_servers!(exclusion_across_a_server_restart, |srv: TestServer| async move {

@@ -4,8 +4,9 @@
 //!
 //! Every contender creates an ephemeral-sequential node
 //! `<path>/_c_<uuid>-lock-<seq>` (Curator's protected `lock-` naming, so
-//! Curator `LeaderSelector`s can join the same election) holding its
-//! identifier; the lowest sequence leads. Each contender watches only the node
+//! Curator `LeaderSelector`s can join the same election) or, with
+//! [`Naming::Kazoo`], `<path>/<uuidhex>__lock__<seq>` (kazoo's `Election`, a
+//! `Lock` underneath), holding its identifier; the lowest sequence leads. Each contender watches only the node
 //! just ahead of it, so a change wakes one process, not the herd.
 //!
 //! While leading, the callback holds a [`Leadership`]: its fencing token (the
@@ -24,12 +25,13 @@ use std::time::Duration;
 
 use tokio::sync::{broadcast, oneshot, watch};
 
-use super::util::{protected_create, protected_prefix, retry, sequence_of, sort_by_sequence, uuid, wait_connected};
+use super::lock::{Naming, Role};
+use super::lock_internals::NodeName;
+use super::util::{protected_create, retry, sequence_of, sort_by_sequence, wait_connected};
 use crate::client::{Client, Error, KeeperState, OneshotWatch, Result, State, WatchedEvent};
 use crate::proto::{Code, CreateMode, EventType};
 
 /// Curator's lock-node name for `LeaderSelector` contenders.
-const LOCK_NAME: &str = "lock-";
 /// Pause after a failed call before trying again, so a dying connection is
 /// not hammered while its state catches up.
 const RETRY_PAUSE: Duration = Duration::from_millis(20);
@@ -127,6 +129,7 @@ pub struct LeaderElection {
     client: Client,
     path: String,
     identifier: String,
+    naming: Naming,
     auto_requeue: bool,
     /// Bumped by `cancel`; every `run` in progress watches it.
     cancel: Arc<watch::Sender<u64>>,
@@ -140,9 +143,18 @@ impl LeaderElection {
             client: client.clone(),
             path: path.trim_end_matches('/').to_string(),
             identifier: identifier.to_string(),
+            naming: Naming::Curator,
             auto_requeue: false,
             cancel: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// Names the contender node as Curator's `LeaderSelector` (the default)
+    /// or kazoo's `Election` does; every contender of one election must use
+    /// the same naming.
+    pub fn with_naming(mut self, naming: Naming) -> LeaderElection {
+        self.naming = naming;
+        self
     }
 
     /// After the callback returns, queue up again (Curator's `autoRequeue`);
@@ -190,7 +202,7 @@ impl LeaderElection {
     /// The identifiers of all contenders in queue order; the first leads.
     pub async fn contenders(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
-        for name in queue(&self.client, &self.path, LOCK_NAME).await? {
+        for name in queue(&self.client, &self.path, self.naming.kind(Role::Lock)).await? {
             let path = format!("{}/{name}", self.path);
             match retry(&self.client, || self.client.get_data(&path)).await {
                 Ok((data, _)) => out.push(String::from_utf8_lossy(&data).into_owned()),
@@ -223,7 +235,14 @@ impl LeaderElection {
             }
             let c = match &me {
                 Some(c) => c.clone(),
-                None => match enter_queue(&self.client, &self.path, LOCK_NAME, self.identifier.as_bytes()).await {
+                None => match enter_queue(
+                    &self.client,
+                    &self.path,
+                    &self.naming.node_name(Role::Lock),
+                    self.identifier.as_bytes(),
+                )
+                .await
+                {
                     Ok(c) => me.insert(c).clone(),
                     Err(e) if transient(&e) => {
                         tokio::time::sleep(RETRY_PAUSE).await;
@@ -232,7 +251,7 @@ impl LeaderElection {
                     Err(e) => break Err(e),
                 },
             };
-            let before = match place(&self.client, &self.path, &c.name, LOCK_NAME).await {
+            let before = match place(&self.client, &self.path, &c.name, self.naming.kind(Role::Lock)).await {
                 Ok(Place::First) => break Ok(Some(c)),
                 Ok(Place::Behind(p)) => p,
                 Ok(Place::Gone) => {
@@ -427,14 +446,13 @@ pub(crate) async fn fired(w: &mut Option<OneshotWatch>) -> WatchedEvent {
     }
 }
 
-/// Creates our ephemeral-sequential contender `parent/_c_<uuid>-<kind><seq>`
-/// holding `data`, with a fresh marker so that a lost reply never leaves an
-/// orphan behind.
-pub(crate) async fn enter_queue(client: &Client, parent: &str, kind: &str, data: &[u8]) -> Result<Contender> {
-    let marker = uuid();
-    let prefix = format!("{}{kind}", protected_prefix(&marker));
+/// Creates our ephemeral-sequential contender `parent/<name.prefix><seq>`
+/// holding `data`; the name's fresh marker finds it again after a lost
+/// reply, so that no orphan is left behind.
+pub(crate) async fn enter_queue(client: &Client, parent: &str, name: &NodeName, data: &[u8]) -> Result<Contender> {
     loop {
-        let path = protected_create(client, parent, &prefix, &marker, data, CreateMode::EphemeralSequential).await?;
+        let path =
+            protected_create(client, parent, &name.prefix, &name.marker, data, CreateMode::EphemeralSequential).await?;
         if let Some(stat) = retry(client, || client.exists(&path)).await? {
             let name = path.rsplit('/').next().unwrap_or_default().to_string();
             return Ok(Contender { path, name, czxid: stat.czxid, owner: stat.ephemeral_owner });

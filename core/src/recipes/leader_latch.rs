@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::election::{delete_node, enter_queue, place, queue, transient, until_connected, Contender, Place};
+use super::lock_internals::NodeName;
 use super::util::retry;
 use crate::client::{Client, Error, Result, State};
 use crate::proto::Code;
@@ -99,7 +100,7 @@ impl LeaderLatch {
         let Some(leader_tx) = self.leader_tx.take() else {
             return Err(Error::at(Code::BadArguments, self.path.clone()));
         };
-        let me = match enter_queue(&self.client, &self.path, LATCH_NAME, self.id.as_bytes()).await {
+        let me = match enter_queue(&self.client, &self.path, &NodeName::curator(LATCH_NAME), self.id.as_bytes()).await {
             Ok(me) => me,
             Err(e) => {
                 self.leader_tx = Some(leader_tx);
@@ -219,7 +220,9 @@ impl Task {
             }
             let c = match &me {
                 Some(c) => c.clone(),
-                None => match enter_queue(&self.client, &self.path, LATCH_NAME, self.id.as_bytes()).await {
+                None => match enter_queue(&self.client, &self.path, &NodeName::curator(LATCH_NAME), self.id.as_bytes())
+                    .await
+                {
                     Ok(c) => {
                         *self.node.lock() = Some(c.path.clone());
                         me.insert(c).clone()

@@ -7,7 +7,6 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::lock_internals::{first_in_line, Contender, NodeName};
-use super::util;
 use crate::client::{Client, Result};
 
 pub use super::lock_internals::LockState;
@@ -25,6 +24,41 @@ pub enum Naming {
     /// kazoo's `Lock`: `<uuid as 32 hex digits>__lock__<seq>`, holding the
     /// contender's identifier as data.
     Kazoo,
+}
+
+/// What a contender node stands for, which its name tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// A mutex (or election) contender: Curator's `lock-`, kazoo's `__lock__`.
+    Lock,
+    /// A reader: Curator's `__READ__`, kazoo's `__rlock__`.
+    Read,
+    /// A writer: Curator's `__WRIT__`, kazoo's `__lock__` (a kazoo `WriteLock`
+    /// is a `Lock` by name).
+    Write,
+}
+
+impl Naming {
+    /// The part of a contender's name that marks its role.
+    pub(crate) fn kind(self, role: Role) -> &'static str {
+        match (self, role) {
+            (Naming::Curator, Role::Lock) => "lock-",
+            (Naming::Curator, Role::Read) => super::rwlock::READ_LOCK_NAME,
+            (Naming::Curator, Role::Write) => super::rwlock::WRITE_LOCK_NAME,
+            (Naming::Kazoo, Role::Lock | Role::Write) => "__lock__",
+            (Naming::Kazoo, Role::Read) => "__rlock__",
+        }
+    }
+
+    /// A fresh contender name of `role`, before the sequence the server
+    /// appends: `_c_<uuid>-<kind>` (Curator's protected name) or
+    /// `<uuid as hex><kind>` (kazoo's).
+    pub(crate) fn node_name(self, role: Role) -> NodeName {
+        match self {
+            Naming::Curator => NodeName::curator(self.kind(role)),
+            Naming::Kazoo => NodeName::kazoo(self.kind(role)),
+        }
+    }
 }
 
 /// A distributed mutex at a path, following Curator's `InterProcessMutex`
@@ -112,17 +146,6 @@ impl Lock {
         self.naming
     }
 
-    fn node_name(&self) -> NodeName {
-        let uuid = util::uuid();
-        match self.naming {
-            Naming::Curator => NodeName { prefix: format!("{}lock-", util::protected_prefix(&uuid)), marker: uuid },
-            Naming::Kazoo => {
-                let hex = uuid.replace('-', "");
-                NodeName { prefix: format!("{hex}__lock__"), marker: hex }
-            }
-        }
-    }
-
     /// Waits until the lock is held (or nests when already held). Fails with
     /// SessionExpired when the session ends while waiting, or when a held
     /// lock has been lost.
@@ -142,7 +165,7 @@ impl Lock {
     }
 
     pub(crate) async fn acquire_until(&mut self, deadline: Option<Instant>) -> Result<bool> {
-        let name = self.node_name();
+        let name = self.naming.node_name(Role::Lock);
         self.contender.acquire(name, deadline, first_in_line).await
     }
 

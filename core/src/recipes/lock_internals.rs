@@ -70,6 +70,20 @@ pub(crate) struct NodeName {
     pub marker: String,
 }
 
+impl NodeName {
+    /// Curator's protected name `_c_<uuid>-<kind>`.
+    pub(crate) fn curator(kind: &str) -> NodeName {
+        let uuid = util::uuid();
+        NodeName { prefix: format!("{}{kind}", util::protected_prefix(&uuid)), marker: uuid }
+    }
+
+    /// kazoo's name `<uuid as 32 hex digits><kind>`.
+    pub(crate) fn kazoo(kind: &str) -> NodeName {
+        let hex = util::uuid().replace('-', "");
+        NodeName { prefix: format!("{hex}{kind}"), marker: hex }
+    }
+}
+
 /// A created contender node.
 #[derive(Clone, Debug)]
 pub(crate) struct Node {
@@ -200,19 +214,20 @@ async fn find(client: &Client, parent: &str, marker: &str) -> Result<Option<Node
     Ok(None)
 }
 
-/// Creates `parent/<prefix><seq>` ephemeral-sequentially in the client's
-/// current session (parents as needed). After a lost reply it looks for its
+/// Creates `parent/<prefix>` (`<prefix><seq>` when `mode` is sequential),
+/// ephemeral, in the client's current session (parents as needed). After a lost reply it looks for its
 /// marker before creating again, so a retry never leaves an orphan behind.
 pub(crate) async fn create_node(
     client: &Client,
     parent: &str,
     name: &NodeName,
+    mode: CreateMode,
     data: &[u8],
     deadline: Option<Instant>,
 ) -> Result<Node> {
     let session = connected(client, deadline).await?;
     let path = format!("{parent}/{}", name.prefix);
-    let opts = CreateOptions::mode(CreateMode::EphemeralSequential);
+    let opts = CreateOptions::mode(mode);
     loop {
         match client.create_with_stat(&path, data, &opts).await {
             Ok((p, stat)) => return Ok(Node::new(p, stat.czxid, stat.ephemeral_owner)),
@@ -478,7 +493,9 @@ impl Contender {
         let states = self.client.state_changes();
         let mut cleanup = Cleanup::new(&self.client, &self.parent, &name.marker);
         let outcome = async {
-            let node = create_node(&self.client, &self.parent, &name, &self.data, deadline).await?;
+            let node =
+                create_node(&self.client, &self.parent, &name, CreateMode::EphemeralSequential, &self.data, deadline)
+                    .await?;
             cleanup.created(&node.path);
             wait_turn(&self.client, &self.parent, &node, deadline, rule).await?;
             Ok(node)

@@ -1,4 +1,5 @@
-//! A distributed read-write lock: Curator's `InterProcessReadWriteLock`.
+//! A distributed read-write lock: Curator's `InterProcessReadWriteLock`, and
+//! kazoo's `ReadLock`/`WriteLock` node naming.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -7,8 +8,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::lock_internals::{first_in_line, sorted_contenders, Contender, NodeName, Turn, TurnRule};
-use super::util;
+use super::lock::{Naming, Role};
+use super::lock_internals::{first_in_line, sorted_contenders, Contender, Turn, TurnRule};
 use crate::client::{Client, Error, Result};
 use crate::proto::Code;
 
@@ -30,7 +31,10 @@ pub enum Side {
 
 /// A distributed read-write lock at a path, following Curator's
 /// `InterProcessReadWriteLock`: contender nodes `_c_<uuid>-__READ__<seq>` and
-/// `_c_<uuid>-__WRIT__<seq>` share one line ordered by sequence.
+/// `_c_<uuid>-__WRIT__<seq>` share one line ordered by sequence. With
+/// [`Naming::Kazoo`] the nodes are kazoo's `ReadLock`/`WriteLock` ones,
+/// `<uuidhex>__rlock__<seq>` and `<uuidhex>__lock__<seq>` (a kazoo `Lock` on
+/// the path is then a writer), so kazoo processes can share the lock.
 ///
 /// * A writer holds when it is first in line; it waits for its predecessor.
 /// * A reader holds when no writer is ahead of it; it waits for the nearest
@@ -84,13 +88,27 @@ impl ReadWriteLock {
         let flags = Arc::new(Flags::default());
         let half = |side| ReadWriteLockHalf {
             side,
+            naming: Naming::Curator,
             contender: Contender::new(client, path, Vec::new()),
             flags: flags.clone(),
         };
         ReadWriteLock { read: half(Side::Read), write: half(Side::Write) }
     }
 
-    /// Sets the data stored in this value's lock nodes (Curator's `lockData`).
+    /// Names this value's nodes as Curator (the default) or kazoo processes do.
+    pub fn with_naming(mut self, naming: Naming) -> ReadWriteLock {
+        self.read.naming = naming;
+        self.write.naming = naming;
+        self
+    }
+
+    /// The naming of this value's nodes.
+    pub fn naming(&self) -> Naming {
+        self.read.naming
+    }
+
+    /// Sets the data stored in this value's lock nodes (Curator's
+    /// `lockData`; kazoo's contender identifier).
     pub fn with_data(mut self, data: &[u8]) -> ReadWriteLock {
         self.read.contender.set_data(data.to_vec());
         self.write.contender.set_data(data.to_vec());
@@ -121,6 +139,7 @@ impl ReadWriteLock {
 /// One side of a [`ReadWriteLock`], used like a [`Lock`](super::lock::Lock).
 pub struct ReadWriteLockHalf {
     side: Side,
+    naming: Naming,
     contender: Contender,
     /// What this value holds, shared by its two halves.
     flags: Arc<Flags>,
@@ -139,7 +158,7 @@ struct Flags {
 
 /// Whether a contender node is a reader's (Curator's, or kazoo's `ReadLock`).
 fn is_reader(name: &str) -> bool {
-    name.contains(READ_LOCK_NAME) || name.contains("__rlock__")
+    name.contains(Naming::Curator.kind(Role::Read)) || name.contains(Naming::Kazoo.kind(Role::Read))
 }
 
 /// Readers wait for the nearest writer ahead of them.
@@ -180,17 +199,16 @@ impl ReadWriteLockHalf {
         let held = self.contender.depth() > 0;
         let flags = &self.flags;
         let writing = flags.write.load(Ordering::SeqCst);
-        let (lock_name, rule): (&str, TurnRule) = match self.side {
+        let (role, rule): (Role, TurnRule) = match self.side {
             // Holding only the read side, a write node would wait for our own read node.
             Side::Write if !held && flags.read.load(Ordering::SeqCst) => {
                 return Err(Error::at(Code::BadArguments, self.contender.parent()));
             }
-            Side::Write => (WRITE_LOCK_NAME, first_in_line),
-            Side::Read if writing => (READ_LOCK_NAME, granted),
-            Side::Read => (READ_LOCK_NAME, no_writer_ahead),
+            Side::Write => (Role::Write, first_in_line),
+            Side::Read if writing => (Role::Read, granted),
+            Side::Read => (Role::Read, no_writer_ahead),
         };
-        let uuid = util::uuid();
-        let name = NodeName { prefix: format!("{}{lock_name}", util::protected_prefix(&uuid)), marker: uuid };
+        let name = self.naming.node_name(role);
         let got = self.contender.acquire(name, deadline, rule).await?;
         if got && !held {
             match self.side {

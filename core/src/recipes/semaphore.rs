@@ -1,16 +1,16 @@
-//! A distributed counting semaphore: Curator's `InterProcessSemaphoreV2`.
+//! A distributed counting semaphore: Curator's `InterProcessSemaphoreV2`,
+//! or kazoo's `Semaphore` layout.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::lock::Lock;
+use super::lock::{Lock, Naming};
 use super::lock_internals::{
     self, create_node, deadline_passed, fired, in_session, remove_node, Cleanup, Node, NodeName,
 };
-use super::util;
 use crate::client::{Client, Error, Result, State};
-use crate::proto::Code;
+use crate::proto::{Code, CreateMode};
 
 /// Child of the semaphore path holding the leases (Curator's `LEASE_PARENT`).
 pub const LEASE_PARENT: &str = "leases";
@@ -30,6 +30,13 @@ pub const LEASE_BASE_NAME: &str = "lease-";
 /// `max_leases`. Unlike Curator, which takes the mutex once per lease,
 /// `acquire(n)` takes all `n` leases in one turn, so acquirers that want
 /// several leases cannot deadlock each other holding one each.
+///
+/// With [`Naming::Kazoo`] the layout is kazoo's `Semaphore`, so kazoo
+/// processes can share the semaphore: a lease is an ephemeral node
+/// `<path>/<uuidhex>`, acquirers take turns through a kazoo `Lock` at
+/// `<path>-__lock__`, and `<path>` holds `max_leases` as text, which every
+/// acquirer checks (BadArguments when it differs). The acquirer holding the
+/// mutex then waits for room before it creates its lease nodes, as kazoo's does.
 ///
 /// A [`Lease`] is given back by [`Lease::release`] or by dropping it, and
 /// goes with its session when that expires. `acquire` takes `&self`:
@@ -61,6 +68,7 @@ pub const LEASE_BASE_NAME: &str = "lease-";
 pub struct Semaphore {
     client: Client,
     path: String,
+    naming: Naming,
     leases_path: String,
     locks_path: String,
     max_leases: usize,
@@ -74,6 +82,7 @@ impl Semaphore {
         Semaphore {
             client: client.clone(),
             path: path.to_string(),
+            naming: Naming::Curator,
             leases_path: format!("{path}/{LEASE_PARENT}"),
             locks_path: format!("{path}/{LOCK_PARENT}"),
             max_leases,
@@ -81,7 +90,26 @@ impl Semaphore {
         }
     }
 
-    /// Sets the data stored in this value's lease nodes.
+    /// Lays the semaphore out as Curator (the default) or kazoo processes
+    /// do; every process sharing it must use the same layout.
+    pub fn with_naming(mut self, naming: Naming) -> Semaphore {
+        let path = &self.path;
+        (self.leases_path, self.locks_path) = match naming {
+            Naming::Curator => (format!("{path}/{LEASE_PARENT}"), format!("{path}/{LOCK_PARENT}")),
+            Naming::Kazoo => (path.clone(), format!("{path}-__lock__")),
+        };
+        self.naming = naming;
+        self
+    }
+
+    /// The layout of this semaphore.
+    pub fn naming(&self) -> Naming {
+        self.naming
+    }
+
+    /// Sets the data stored in this value's lease nodes (kazoo's identifier,
+    /// which its `lease_holders` lists; kazoo's layout stores it in the
+    /// mutex's node too).
     pub fn with_data(mut self, data: &[u8]) -> Semaphore {
         self.data = data.to_vec();
         self
@@ -117,7 +145,13 @@ impl Semaphore {
         if n == 0 || n > self.max_leases {
             return Err(Error::at(Code::BadArguments, &self.path));
         }
-        let mut lock = Lock::new(&self.client, &self.locks_path);
+        if self.naming == Naming::Kazoo {
+            self.check_max_leases().await?;
+        }
+        let mut lock = Lock::with_naming(&self.client, &self.locks_path, self.naming);
+        if self.naming == Naming::Kazoo {
+            lock = lock.with_data(&self.data);
+        }
         if !lock.acquire_until(deadline).await? {
             return Ok(None);
         }
@@ -135,25 +169,56 @@ impl Semaphore {
         }
     }
 
+    /// kazoo's check of the semaphore node: created holding `max_leases` as
+    /// text, or holding the same number (other data is left alone, as kazoo
+    /// leaves it).
+    async fn check_max_leases(&self) -> Result<()> {
+        let stored = match self.client.get_data(&self.path).await {
+            Ok((data, _)) => data,
+            Err(e) if e.code == Code::NoNode => {
+                self.client.ensure_path(&self.path).await?;
+                let text = self.max_leases.to_string();
+                return self.client.set_data(&self.path, text.as_bytes(), None).await.map(|_| ());
+            }
+            Err(e) => return Err(e),
+        };
+        match std::str::from_utf8(&stored).ok().and_then(|t| t.trim().parse::<i64>().ok()) {
+            Some(n) if usize::try_from(n).ok() != Some(self.max_leases) => {
+                Err(Error::at(Code::BadArguments, &self.path))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Creates `n` lease nodes and waits for room for all of them (holding
-    /// the mutex); `None` at the deadline, with the nodes deleted again.
+    /// the mutex): Curator's order, or kazoo's (room first, then the
+    /// nodes); `None` at the deadline, with the nodes deleted again.
     async fn leases(&self, n: usize, deadline: Option<Instant>) -> Result<Option<Vec<Lease>>> {
         let mut cleanups = Vec::with_capacity(n);
         let outcome = async {
+            if self.naming == Naming::Kazoo {
+                let session = lock_internals::connected(&self.client, deadline).await?;
+                self.wait_for_room(session, &[], n, deadline).await?;
+            }
             let mut nodes = Vec::with_capacity(n);
             for _ in 0..n {
-                let uuid = util::uuid();
-                let name =
-                    NodeName { prefix: format!("{}{LEASE_BASE_NAME}", util::protected_prefix(&uuid)), marker: uuid };
+                let (name, mode) = match self.naming {
+                    Naming::Curator => (NodeName::curator(LEASE_BASE_NAME), CreateMode::EphemeralSequential),
+                    Naming::Kazoo => (NodeName::kazoo(""), CreateMode::Ephemeral),
+                };
                 let mut cleanup = Cleanup::new(&self.client, &self.leases_path, &name.marker);
-                let created = create_node(&self.client, &self.leases_path, &name, &self.data, deadline).await;
+                let created = create_node(&self.client, &self.leases_path, &name, mode, &self.data, deadline).await;
                 if let Ok(node) = &created {
                     cleanup.created(&node.path);
                 }
                 cleanups.push(cleanup);
                 nodes.push(created?);
             }
-            self.wait_for_room(&nodes, deadline).await?;
+            if self.naming == Naming::Curator {
+                if let Some(first) = nodes.first() {
+                    self.wait_for_room(first.session_id, &nodes, 0, deadline).await?;
+                }
+            }
             Ok(nodes)
         }
         .await;
@@ -180,29 +245,36 @@ impl Semaphore {
         }
     }
 
-    /// Waits until the leases, `ours` included, number at most `max_leases`.
-    async fn wait_for_room(&self, ours: &[Node], deadline: Option<Instant>) -> Result<()> {
-        let Some(first) = ours.first() else { return Ok(()) };
+    /// Waits until the leases, `ours` (created in `session`) included and
+    /// `more` still to come, number at most `max_leases`.
+    async fn wait_for_room(&self, session: i64, ours: &[Node], more: usize, deadline: Option<Instant>) -> Result<()> {
         loop {
             let (children, _, watch) =
-                in_session(&self.client, first.session_id, deadline, || self.client.get_children_w(&self.leases_path))
-                    .await?;
+                in_session(&self.client, session, deadline, || self.client.get_children_w(&self.leases_path)).await?;
             if let Some(missing) = ours.iter().find(|n| !children.contains(&n.name)) {
                 let code =
                     if self.client.session_id() == missing.session_id { Code::NoNode } else { Code::SessionExpired };
                 return Err(Error::at(code, &missing.path));
             }
-            if children.len() <= self.max_leases {
+            if children.len() + more <= self.max_leases {
                 return Ok(());
             }
-            fired(watch, deadline, &first.path).await?;
+            fired(watch, deadline, &self.leases_path).await?;
         }
     }
 
     /// Curator's `getParticipantNodes`: the full paths of the lease nodes, in
-    /// sequence order (the newest may still be waiting for room).
+    /// sequence order (the newest may still be waiting for room); with
+    /// kazoo's layout, every child of the path, sorted by name.
     pub async fn participant_nodes(&self) -> Result<Vec<String>> {
-        match lock_internals::sorted_contenders(&self.client, &self.leases_path).await {
+        let names = match self.naming {
+            Naming::Curator => lock_internals::sorted_contenders(&self.client, &self.leases_path).await,
+            Naming::Kazoo => self.client.get_children(&self.leases_path).await.map(|mut c| {
+                c.sort();
+                c
+            }),
+        };
+        match names {
             Ok(names) => Ok(names.into_iter().map(|n| format!("{}/{n}", self.leases_path)).collect()),
             Err(e) if e.code == Code::NoNode => Ok(Vec::new()),
             Err(e) => Err(e),
@@ -225,7 +297,7 @@ impl Lease {
         &self.node.path
     }
 
-    /// The lease node's name (`_c_<uuid>-lease-<seq>`).
+    /// The lease node's name (`_c_<uuid>-lease-<seq>`, kazoo's `<uuidhex>`).
     pub fn node_name(&self) -> &str {
         &self.node.name
     }
