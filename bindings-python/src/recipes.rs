@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use corral::client::Client as CoreClient;
 use corral::proto::Code;
-use pyo3::exceptions::PyTypeError;
+use corral::recipes::lock::Naming;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use pyo3::IntoPyObjectExt;
@@ -48,6 +49,13 @@ fn core_client(client: &Bound<'_, PyAny>) -> PyResult<CoreClient> {
 }
 
 /// Optional seconds as a duration.
+/// A recipe's node layout by name: "kazoo" or "curator".
+fn naming(layout: &str) -> PyResult<Naming> {
+    layout
+        .parse()
+        .map_err(|_| PyValueError::new_err(format!("unknown layout {layout:?}: use \"kazoo\" or \"curator\"")))
+}
+
 fn duration(timeout: Option<f64>) -> PyResult<Option<Duration>> {
     timeout.map(seconds).transpose()
 }

@@ -612,3 +612,30 @@ def test_set_partitioner_fails_with_its_session(zk, make_zk, expire_session):
     wait_until(lambda: p.failed, message="session loss ends in FAILURE")
     with pytest.raises(NotImplementedError):
         zk.SetPartitioner("/parts2", set=[1], partition_func=lambda *a: [])
+
+
+def test_layouts_kazoo_by_default_curator_by_name(zk):
+    """kazoo's names lay nodes out as kazoo does; ``layout="curator"`` as Curator does."""
+    with zk.ReadLock("/layouts/rw", "r"):
+        (name,) = zk.get_children("/layouts/rw")
+        assert name[:32].isalnum() and name[32:].startswith("__rlock__"), name
+    with zk.WriteLock("/layouts/rw-c", "w", layout="curator"):
+        (name,) = zk.get_children("/layouts/rw-c")
+        assert name.startswith("_c_") and "-__WRIT__" in name, name
+    with zk.Semaphore("/layouts/sem", "s", max_leases=2):
+        assert zk.get("/layouts/sem")[0] == b"2"
+        (lease,) = zk.get_children("/layouts/sem")
+        assert len(lease) == 32 and zk.get(f"/layouts/sem/{lease}")[0] == b"s"
+    with zk.Semaphore("/layouts/sem-c", "s", max_leases=2, layout="curator"):
+        (lease,) = zk.get_children("/layouts/sem-c/leases")
+        assert lease.startswith("_c_") and "-lease-" in lease, lease
+    with pytest.raises(corral.BadArgumentsError):
+        zk.Semaphore("/layouts/sem", "s", max_leases=3).acquire(timeout=5)
+    seen = []
+    zk.Election("/layouts/el", "e").run(lambda: seen.extend(zk.get_children("/layouts/el")))
+    assert len(seen) == 1 and seen[0][32:].startswith("__lock__"), seen
+    for make in (zk.Lock, zk.ReadLock, zk.WriteLock, zk.Election):
+        with pytest.raises(ValueError, match='unknown layout "bogus"'):
+            make("/layouts/x", "i", layout="bogus")
+    with pytest.raises(ValueError, match="unknown layout"):
+        zk.Semaphore("/layouts/x", "i", layout="bogus")

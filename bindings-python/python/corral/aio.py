@@ -305,25 +305,44 @@ class Client:
 
     # ---- recipes (the classes below; kazoo's factory names and arguments) ----------
 
-    def Lock(self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()) -> "Lock":
+    def Lock(
+        self,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
+    ) -> "Lock":
         """A distributed lock: see :class:`Lock`."""
-        return Lock(self, path, identifier, extra_lock_patterns)
+        return Lock(self, path, identifier, extra_lock_patterns, layout=layout)
 
     def ReadLock(
-        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+        self,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> "ReadLock":
         """The shared side of a read-write lock: see :class:`ReadLock`."""
-        return ReadLock(self, path, identifier, extra_lock_patterns)
+        return ReadLock(self, path, identifier, extra_lock_patterns, layout=layout)
 
     def WriteLock(
-        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+        self,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> "WriteLock":
         """The exclusive side of a read-write lock: see :class:`WriteLock`."""
-        return WriteLock(self, path, identifier, extra_lock_patterns)
+        return WriteLock(self, path, identifier, extra_lock_patterns, layout=layout)
 
-    def Semaphore(self, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> "Semaphore":
+    def Semaphore(
+        self, path: str, identifier: Optional[str] = None, max_leases: int = 1, *, layout: str = "kazoo"
+    ) -> "Semaphore":
         """A counting semaphore: see :class:`Semaphore`."""
-        return Semaphore(self, path, identifier, max_leases)
+        return Semaphore(self, path, identifier, max_leases, layout=layout)
 
     def Counter(self, path: str, default: int = 0, support_curator: bool = False) -> "Counter":
         """kazoo's integer Counter: see :class:`Counter`."""
@@ -345,9 +364,9 @@ class Client:
         """A queue whose items stay locked until consumed: see :class:`LockingQueue`."""
         return LockingQueue(self, path)
 
-    def Election(self, path: str, identifier: Optional[str] = None) -> "Election":
+    def Election(self, path: str, identifier: Optional[str] = None, *, layout: str = "kazoo") -> "Election":
         """A leader election: see :class:`Election`."""
-        return Election(self, path, identifier)
+        return Election(self, path, identifier, layout=layout)
 
     def LeaderLatch(self, path: str, identifier: str = "") -> "LeaderLatch":
         """A leader latch: see :class:`LeaderLatch`."""
@@ -435,13 +454,20 @@ class Lock:
     _KIND = "lock"
 
     def __init__(
-        self, client: Client, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+        self,
+        client: Client,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> None:
         self.client = client
         self.path = path
         self.identifier = _identifier(identifier)
         self.extra_lock_patterns = tuple(extra_lock_patterns)
-        self._native = _corral.Lock(client._c, path, self.identifier, self._KIND)
+        self.layout = layout
+        self._native = _corral.Lock(client._c, path, self.identifier, self._KIND, layout)
 
     async def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
         """Takes the lock (at most ``timeout`` seconds; not waiting unless ``blocking``);
@@ -501,14 +527,17 @@ class ReadLock(Lock):
 class Semaphore:
     """A counting semaphore, as :class:`corral.recipes.Semaphore`; ``async with`` holds a lease."""
 
-    def __init__(self, client: Client, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> None:
+    def __init__(
+        self, client: Client, path: str, identifier: Optional[str] = None, max_leases: int = 1, *, layout: str = "kazoo"
+    ) -> None:
         if max_leases < 1:
             raise ValueError("max_leases must be at least 1")
         self.client = client
         self.path = path
         self.identifier = _identifier(identifier)
         self.max_leases = max_leases
-        self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases)
+        self.layout = layout
+        self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases, layout)
 
     async def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         """Takes a lease; whether one is held. :class:`corral.CancelledError` after :meth:`cancel`."""
@@ -689,12 +718,15 @@ class Election:
     election.run(func, *args)`` waits to lead, then calls ``func`` (a
     coroutine function or a plain one) and gives leadership up when it is done."""
 
-    def __init__(self, client: Client, path: str, identifier: Optional[str] = None) -> None:
+    def __init__(
+        self, client: Client, path: str, identifier: Optional[str] = None, *, layout: str = "kazoo"
+    ) -> None:
         self.client = client
         self.path = path
         self.identifier = _identifier(identifier)
         self.fencing_token: Optional[int] = None
-        self._native = _corral.Election(client._c, path, self.identifier)
+        self.layout = layout
+        self._native = _corral.Election(client._c, path, self.identifier, layout)
 
     async def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Contends for leadership; returns once ``func`` has run as leader, or

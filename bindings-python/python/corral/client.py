@@ -455,26 +455,43 @@ class Client:
     # ---- recipes (corral.recipes; kazoo's factory names and arguments) -------------
 
     def Lock(
-        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+        self,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> "recipes.Lock":
         """A distributed lock on ``path`` (kazoo's naming): see :class:`corral.recipes.Lock`."""
-        return recipes.Lock(self, path, identifier, extra_lock_patterns)
+        return recipes.Lock(self, path, identifier, extra_lock_patterns, layout=layout)
 
     def ReadLock(
-        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+        self,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> "recipes.ReadLock":
         """The shared side of a read-write lock: see :class:`corral.recipes.ReadLock`."""
-        return recipes.ReadLock(self, path, identifier, extra_lock_patterns)
+        return recipes.ReadLock(self, path, identifier, extra_lock_patterns, layout=layout)
 
     def WriteLock(
-        self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()
+        self,
+        path: str,
+        identifier: Optional[str] = None,
+        extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> "recipes.WriteLock":
         """The exclusive side of a read-write lock: see :class:`corral.recipes.WriteLock`."""
-        return recipes.WriteLock(self, path, identifier, extra_lock_patterns)
+        return recipes.WriteLock(self, path, identifier, extra_lock_patterns, layout=layout)
 
-    def Semaphore(self, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> "recipes.Semaphore":
+    def Semaphore(
+        self, path: str, identifier: Optional[str] = None, max_leases: int = 1, *, layout: str = "kazoo"
+    ) -> "recipes.Semaphore":
         """A counting semaphore: see :class:`corral.recipes.Semaphore`."""
-        return recipes.Semaphore(self, path, identifier, max_leases)
+        return recipes.Semaphore(self, path, identifier, max_leases, layout=layout)
 
     def Counter(self, path: str, default: int = 0, support_curator: bool = False) -> "recipes.Counter":
         """kazoo's integer Counter: see :class:`corral.recipes.Counter`."""
@@ -498,9 +515,9 @@ class Client:
         """A queue whose items stay locked until consumed: see :class:`corral.recipes.LockingQueue`."""
         return recipes.LockingQueue(self, path)
 
-    def Election(self, path: str, identifier: Optional[str] = None) -> "recipes.Election":
+    def Election(self, path: str, identifier: Optional[str] = None, *, layout: str = "kazoo") -> "recipes.Election":
         """A leader election: see :class:`corral.recipes.Election`."""
-        return recipes.Election(self, path, identifier)
+        return recipes.Election(self, path, identifier, layout=layout)
 
     def LeaderLatch(self, path: str, identifier: str = "") -> "recipes.LeaderLatch":
         """A leader latch: see :class:`corral.recipes.LeaderLatch`."""

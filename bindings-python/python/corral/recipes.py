@@ -7,9 +7,9 @@ gives it kazoo's Python face. Their asyncio twins are in :mod:`corral.aio`.
 
 ============================  ====================================================
 :class:`Lock`                 exclusive lock (kazoo's node naming: shares paths with kazoo)
-:class:`ReadLock`,            the two sides of a read-write lock (Curator's
-:class:`WriteLock`            ``InterProcessReadWriteLock`` naming)
-:class:`Semaphore`            at most ``max_leases`` holders (Curator's layout)
+:class:`ReadLock`,            the two sides of a read-write lock (kazoo's naming)
+:class:`WriteLock`
+:class:`Semaphore`            at most ``max_leases`` holders (kazoo's layout)
 :class:`Counter`              integer counter
 :class:`Barrier`              wait until a node is gone
 :class:`DoubleBarrier`        enter together, leave together
@@ -23,6 +23,12 @@ gives it kazoo's Python face. Their asyncio twins are in :mod:`corral.aio`.
 :class:`ServiceDiscovery`     service registry (Curator's x-discovery layout)
 :class:`SetPartitioner`       splits a set of items among a party's members
 ============================  ====================================================
+
+Lock, ReadLock, WriteLock, Semaphore and Election lay their nodes out as
+kazoo's do, so kazoo and corral processes share them; ``layout="curator"``
+picks Curator's layout instead (``InterProcessMutex``,
+``InterProcessReadWriteLock``, ``InterProcessSemaphoreV2``,
+``LeaderSelector``), to share them with Curator (Java) processes.
 
 Waits release the GIL. ``cancel()`` (Lock, ReadLock, WriteLock, Semaphore)
 ends the acquisitions under way with :class:`corral.CancelledError`.
@@ -142,13 +148,16 @@ class Lock:
         path: str,
         identifier: Optional[str] = None,
         extra_lock_patterns: Sequence[str] = (),
+        *,
+        layout: str = "kazoo",
     ) -> None:
         self.client = client
         self.path = path
         self.identifier = _identifier(identifier)
         self.data = self.identifier.encode("utf-8")
         self.extra_lock_patterns = tuple(extra_lock_patterns)
-        self._native = _corral.Lock(client._c, path, self.identifier, self._KIND)
+        self.layout = layout
+        self._native = _corral.Lock(client._c, path, self.identifier, self._KIND, layout)
 
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
         """Takes the lock: waits (at most ``timeout`` seconds) unless ``blocking`` is False.
@@ -206,9 +215,10 @@ class WriteLock(Lock):
 
     Held by one writer when no reader and no other writer is ahead of it.
     ``zk.ReadLock(path)`` and ``zk.WriteLock(path)`` on the same path
-    exclude each other. The nodes follow Curator's
-    ``InterProcessReadWriteLock`` naming (``__WRIT__`` / ``__READ__``), so
-    share the path with Curator processes, not with kazoo's read-write locks.
+    exclude each other. The nodes are named as kazoo's (``__lock__`` /
+    ``__rlock__``: a ``zk.Lock`` on the path is a writer too), so kazoo
+    processes share the lock; ``layout="curator"`` names them as Curator's
+    ``InterProcessReadWriteLock`` (``__WRIT__`` / ``__READ__``).
     """
 
     _KIND = "write"
@@ -230,11 +240,23 @@ class Semaphore:
     holders at a time; this object holds at most one lease.
 
     ``with zk.Semaphore("/pool", "me", max_leases=3):`` holds a lease for the
-    block. Nodes follow Curator's ``InterProcessSemaphoreV2`` layout (leases
-    under ``<path>/leases``); every process must use the same ``max_leases``.
+    block. Nodes follow kazoo's layout (a lease is ``<path>/<uuid hex>``,
+    acquirers queue on a lock at ``<path>-__lock__``, ``<path>`` holds
+    ``max_leases``), so kazoo processes share the semaphore; every process
+    must use the same ``max_leases`` (an acquire with another number raises
+    :class:`corral.BadArgumentsError`). ``layout="curator"``: Curator's
+    ``InterProcessSemaphoreV2`` layout (leases under ``<path>/leases``).
     """
 
-    def __init__(self, client: "Client", path: str, identifier: Optional[str] = None, max_leases: int = 1) -> None:
+    def __init__(
+        self,
+        client: "Client",
+        path: str,
+        identifier: Optional[str] = None,
+        max_leases: int = 1,
+        *,
+        layout: str = "kazoo",
+    ) -> None:
         if max_leases < 1:
             raise ValueError("max_leases must be at least 1")
         self.client = client
@@ -242,7 +264,8 @@ class Semaphore:
         self.identifier = _identifier(identifier)
         self.data = self.identifier.encode("utf-8")
         self.max_leases = max_leases
-        self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases)
+        self.layout = layout
+        self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases, layout)
 
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         """Takes a lease: waits (at most ``timeout`` seconds) unless ``blocking``
@@ -469,18 +492,23 @@ class Election:
     """kazoo's ``Election``: :meth:`run` waits to be elected, calls the
     function while leading, and gives leadership up when it returns.
 
-    Contender nodes follow Curator's ``LeaderSelector`` naming; each holds its
-    ``identifier``, which :meth:`contenders` lists. While the function runs,
+    Contender nodes are kazoo's (a :class:`Lock` on the path), so kazoo
+    processes share the election (``layout="curator"``: Curator's
+    ``LeaderSelector`` naming); each holds its ``identifier``, which
+    :meth:`contenders` lists. While the function runs,
     :attr:`fencing_token` is the leader node's czxid (larger for every later
     leader).
     """
 
-    def __init__(self, client: "Client", path: str, identifier: Optional[str] = None) -> None:
+    def __init__(
+        self, client: "Client", path: str, identifier: Optional[str] = None, *, layout: str = "kazoo"
+    ) -> None:
         self.client = client
         self.path = path
         self.identifier = _identifier(identifier)
         self.fencing_token: Optional[int] = None
-        self._native = _corral.Election(client._c, path, self.identifier)
+        self.layout = layout
+        self._native = _corral.Election(client._c, path, self.identifier, layout)
 
     def run(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """Contends for leadership: blocks until this contender is elected and

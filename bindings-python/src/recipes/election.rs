@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use tokio::sync::{oneshot, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use super::{core_client, duration, into};
+use super::{core_client, duration, into, naming};
 use crate::runtime::{self, awaitable_py, block_on, WaitError};
 
 /// Takes the value out of a slot shared with other threads.
@@ -29,10 +29,13 @@ pub struct Election {
 
 #[pymethods]
 impl Election {
-    /// An election on `path`; `identifier` is this contender's node data.
+    /// An election on `path` with kazoo's or Curator's node `layout`;
+    /// `identifier` is this contender's node data.
     #[new]
-    fn new(client: &Bound<'_, PyAny>, path: &str, identifier: &str) -> PyResult<Election> {
-        Ok(Election { election: LeaderElection::new(&core_client(client)?, path, identifier) })
+    #[pyo3(signature = (client, path, identifier, layout="kazoo"))]
+    fn new(client: &Bound<'_, PyAny>, path: &str, identifier: &str, layout: &str) -> PyResult<Election> {
+        let election = LeaderElection::new(&core_client(client)?, path, identifier).with_naming(naming(layout)?);
+        Ok(Election { election })
     }
 
     /// Joins the election in the background. The run leads once

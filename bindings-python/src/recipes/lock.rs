@@ -12,7 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use tokio::sync::Mutex;
 
-use super::{cancelled, core_client, identifiers, into, Cancel, InRuntime, Wait};
+use super::{cancelled, core_client, identifiers, into, naming, Cancel, InRuntime, Wait};
 use crate::runtime::{awaitable_py, block_on, WaitError};
 
 fn lock_state(s: LockState) -> &'static str {
@@ -155,16 +155,19 @@ impl Lock {
 
 #[pymethods]
 impl Lock {
-    /// `kind`: "lock" (exclusive, kazoo naming), "read" or "write" (the sides
-    /// of a read-write lock, Curator naming). `identifier` is each node's data.
+    /// `kind`: "lock" (exclusive), "read" or "write" (the sides of a
+    /// read-write lock); `layout`: "kazoo" or "curator" node naming.
+    /// `identifier` is each node's data.
     #[new]
-    #[pyo3(signature = (client, path, identifier, kind="lock"))]
-    fn new(client: &Bound<'_, PyAny>, path: &str, identifier: &str, kind: &str) -> PyResult<Lock> {
+    #[pyo3(signature = (client, path, identifier, kind="lock", layout="kazoo"))]
+    fn new(client: &Bound<'_, PyAny>, path: &str, identifier: &str, kind: &str, layout: &str) -> PyResult<Lock> {
         let c = core_client(client)?;
+        let naming = naming(layout)?;
+        let rw = || ReadWriteLock::new(&c, path).with_naming(naming).with_data(identifier.as_bytes());
         let (kind, held) = match kind {
-            "lock" => ("lock", Held::Mutex(CoreLock::kazoo(&c, path, identifier))),
-            "read" => ("read", Held::Read(ReadWriteLock::new(&c, path).with_data(identifier.as_bytes()))),
-            "write" => ("write", Held::Write(ReadWriteLock::new(&c, path).with_data(identifier.as_bytes()))),
+            "lock" => ("lock", Held::Mutex(CoreLock::with_naming(&c, path, naming).with_data(identifier.as_bytes()))),
+            "read" => ("read", Held::Read(rw())),
+            "write" => ("write", Held::Write(rw())),
             other => return Err(PyValueError::new_err(format!("unknown lock kind {other:?}"))),
         };
         Ok(Lock {

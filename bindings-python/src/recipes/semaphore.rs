@@ -10,7 +10,7 @@ use corral::recipes::semaphore::{Lease, Semaphore as CoreSemaphore};
 use pyo3::prelude::*;
 use tokio::sync::Mutex;
 
-use super::{cancelled, core_client, identifiers, into, Cancel, InRuntime, Wait};
+use super::{cancelled, core_client, identifiers, into, naming, Cancel, InRuntime, Wait};
 use crate::runtime::{awaitable_py, block_on, WaitError};
 
 /// A counting semaphore of which this value holds at most one lease.
@@ -91,13 +91,22 @@ impl Semaphore {
 
 #[pymethods]
 impl Semaphore {
-    /// A semaphore at `path` granting at most `max_leases` leases at a time;
-    /// `identifier` is the data of this value's lease node.
+    /// A semaphore at `path` granting at most `max_leases` leases at a time,
+    /// in kazoo's or Curator's `layout`; `identifier` is the data of this
+    /// value's lease node.
     #[new]
-    fn new(client: &Bound<'_, PyAny>, path: &str, identifier: &str, max_leases: usize) -> PyResult<Semaphore> {
+    #[pyo3(signature = (client, path, identifier, max_leases, layout="kazoo"))]
+    fn new(
+        client: &Bound<'_, PyAny>,
+        path: &str,
+        identifier: &str,
+        max_leases: usize,
+        layout: &str,
+    ) -> PyResult<Semaphore> {
         let c = core_client(client)?;
+        let semaphore = CoreSemaphore::new(&c, path, max_leases).with_naming(naming(layout)?);
         Ok(Semaphore {
-            semaphore: Arc::new(CoreSemaphore::new(&c, path, max_leases).with_data(identifier.as_bytes())),
+            semaphore: Arc::new(semaphore.with_data(identifier.as_bytes())),
             client: c,
             path: path.to_string(),
             lease: InRuntime::new(Arc::new(Mutex::new(None))),

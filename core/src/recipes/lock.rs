@@ -7,7 +7,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::lock_internals::{first_in_line, Contender, NodeName};
-use crate::client::{Client, Result};
+use crate::client::{Client, Error, Result};
+use crate::proto::Code;
 
 pub use super::lock_internals::LockState;
 
@@ -24,6 +25,30 @@ pub enum Naming {
     /// kazoo's `Lock`: `<uuid as 32 hex digits>__lock__<seq>`, holding the
     /// contender's identifier as data.
     Kazoo,
+}
+
+impl Naming {
+    /// `"curator"` or `"kazoo"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Naming::Curator => "curator",
+            Naming::Kazoo => "kazoo",
+        }
+    }
+}
+
+impl std::str::FromStr for Naming {
+    type Err = Error;
+
+    /// `"curator"` or `"kazoo"` (the bindings' spelling); anything else is
+    /// BadArguments.
+    fn from_str(s: &str) -> Result<Naming> {
+        match s {
+            "curator" => Ok(Naming::Curator),
+            "kazoo" => Ok(Naming::Kazoo),
+            _ => Err(Error::new(Code::BadArguments)),
+        }
+    }
 }
 
 /// What a contender node stands for, which its name tells.
@@ -215,7 +240,7 @@ impl Lock {
         let parent = self.path();
         let names = match super::lock_internals::sorted_contenders(self.contender.client(), parent).await {
             Ok(n) => n,
-            Err(e) if e.code == crate::proto::Code::NoNode => Vec::new(),
+            Err(e) if e.code == Code::NoNode => Vec::new(),
             Err(e) => return Err(e),
         };
         Ok(names.into_iter().map(|n| format!("{parent}/{n}")).collect())
