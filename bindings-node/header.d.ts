@@ -71,3 +71,99 @@ export interface Client extends EventEmitter {
   transaction(): Transaction
 }
 
+
+/** Options of the recipes' event iterators. */
+export interface FeedOptions {
+  /** Ends the iteration. */
+  signal?: AbortSignal
+}
+
+/** A service instance: Curator's JSON, as `serviceInstance()` makes it. */
+export interface ServiceInstance {
+  /** The service's name. */
+  name: string
+  /** Unique within the service (the node's name). */
+  id: string
+  address?: string | null
+  port?: number | null
+  sslPort?: number | null
+  /** Anything JSON the application publishes. */
+  payload?: unknown
+  /** Registration time, ms since the epoch. */
+  registrationTimeUTC?: number
+  serviceType?: 'DYNAMIC' | 'DYNAMIC_SEQUENTIAL' | 'STATIC' | 'PERMANENT'
+  /** The URI template, parsed (`serviceUri()` fills it in). */
+  uriSpec?: { parts: { value: string; variable: boolean }[] } | null
+  /** Whether the instance takes work. */
+  enabled?: boolean
+}
+
+export interface Client extends AsyncDisposable {
+  /** kazoo's `ChildrenWatch`: the sorted children now, then after every change (empty while the node is missing). */
+  childrenWatch(path: string, options?: FeedOptions): AsyncGenerator<string[], void, undefined>
+  /** kazoo's `DataWatch`: `{ data, stat }` now (`null` while the node is missing), then after every change. */
+  dataWatch(path: string, options?: FeedOptions): AsyncGenerator<{ data: Buffer; stat: Stat } | null, void, undefined>
+}
+
+export interface LeaderElection {
+  /**
+   * Joins the election and calls `lead` each time this contender leads;
+   * leadership is given up when `lead` settles (stop early once
+   * `leadership.lost()` resolves). Resolves with the last result of `lead`,
+   * `null` when cancelled (`cancel()` or `signal`) before leading; rejects
+   * with what `lead` threw (the run is cancelled then).
+   */
+  run<T>(lead: (leadership: Leadership) => T | Promise<T>, options?: FeedOptions): Promise<T | null>
+}
+
+export interface TreeCache extends AsyncDisposable {
+  /** Every event from now on (subscribe before `start()` to see the initial load). */
+  events(options?: FeedOptions): AsyncGenerator<CacheEvent, void, undefined>
+}
+
+export interface PathChildrenCache extends AsyncDisposable {
+  /** Every event from now on (subscribe before `start()` to see the initial children). */
+  events(options?: FeedOptions): AsyncGenerator<CacheEvent, void, undefined>
+}
+
+export interface NodeCache extends AsyncDisposable {
+  /** The node after each change from now on (`null` once deleted). */
+  changes(options?: FeedOptions): AsyncGenerator<ChildData | null, void, undefined>
+}
+
+export interface SharedCount extends AsyncDisposable {
+  /** Every new count seen from now on. */
+  changes(options?: FeedOptions): AsyncGenerator<number, void, undefined>
+}
+
+export interface LeaderLatch extends AsyncDisposable {
+  /** Leadership changes from now on (`true`: this participant leads). */
+  changes(options?: FeedOptions): AsyncGenerator<boolean, void, undefined>
+}
+
+export interface Party {
+  /** The members now, then after every change. */
+  watch(options?: FeedOptions): AsyncGenerator<string[], void, undefined>
+}
+
+export interface ServiceDiscovery extends AsyncDisposable {
+  /** The instances of service `name` now, then after every change (Curator's `ServiceCache`). */
+  watchInstances(name: string, options?: FeedOptions): AsyncGenerator<ServiceInstance[], void, undefined>
+}
+
+/** `await using` releases one hold, if held. */
+export interface Lock extends AsyncDisposable {}
+/** `await using` releases one hold, if held. */
+export interface ReadWriteLockSide extends AsyncDisposable {}
+/** `await using` gives the lease back. */
+export interface Lease extends AsyncDisposable {}
+/** `await using` closes it. */
+export interface PersistentNode extends AsyncDisposable {}
+/** `await using` finishes it. */
+export interface SetPartitioner extends AsyncDisposable {}
+/** `await using` closes it. */
+export interface FaultRelay extends AsyncDisposable {}
+/** `await using` closes it. */
+export interface EmbeddedServer extends AsyncDisposable {}
+/** `await using` closes it. */
+export interface TestCluster extends AsyncDisposable {}

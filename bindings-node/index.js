@@ -2,12 +2,18 @@
 // The `corral` package: the native addon (corral.node, built from src/ by
 // `napi build`) shaped for Node. This file adds what napi alone makes
 // awkward and decides nothing: error classes, the 'state' EventEmitter, the
-// watch() async iterator and the transaction builder.
+// async iterators (watch() and the recipes' feeds), Symbol.asyncDispose,
+// the leader callback's wrapper and the transaction builder.
 
 const { EventEmitter } = require('node:events');
 const native = require('./corral.node');
 
-const { Client, Lock, WatchStream, EmbeddedServer, TestCluster, expireSession } = native;
+const {
+  Client, Lock, ReadWriteLock, ReadWriteLockSide, Semaphore, Lease, LeaderElection, Leadership, LeaderLatch,
+  Barrier, DoubleBarrier, Queue, LockingQueue, Counter, AtomicLong, SharedCount, IdGenerator, NodeCache, TreeCache,
+  PathChildrenCache, Party, ServiceDiscovery, PersistentNode, SetPartitioner, WatchStream,
+  EmbeddedServer, TestCluster, FaultRelay, expireSession, serviceInstance, serviceUri,
+} = native;
 
 /** A ZooKeeper result code: `code` ('NO_NODE'), `rc` (-101), `path`. */
 class ZooKeeperError extends Error {
@@ -158,9 +164,138 @@ Object.defineProperty(Client.prototype, 'watch', {
   },
 });
 
+/** Defines `name` on `cls.prototype` as a plain (non-enumerable) method. */
+function method(cls, name, value) {
+  Object.defineProperty(cls.prototype, name, { configurable: true, writable: true, value });
+}
+
+// The items of a native EventStream (or of a Promise of one) as an async
+// iterator; it ends when `signal` aborts, the feed ends or the loop breaks.
+async function* iterate(stream, signal) {
+  const aborted = (err) => signal?.aborted && err?.code === 'ABORT_ERR';
+  let feed;
+  try {
+    feed = await stream;
+  } catch (err) {
+    if (aborted(err)) return;
+    throw err;
+  }
+  try {
+    for (;;) {
+      let item;
+      try {
+        item = await feed.next({ signal });
+      } catch (err) {
+        if (aborted(err)) return;
+        throw err;
+      }
+      if (item === null) return;
+      yield item.value;
+    }
+  } finally {
+    await feed.close();
+  }
+}
+
+// Each recipe feed as an iterator method: the native `subscribe` runs at
+// once (so nothing between the call and the first `next()` is missed).
+for (const [cls, name] of [
+  [TreeCache, 'events'], [PathChildrenCache, 'events'], [NodeCache, 'changes'], [SharedCount, 'changes'],
+  [LeaderLatch, 'changes'], [Party, 'watch'],
+]) {
+  method(cls, name, function feed(options = {}) {
+    const { signal } = options;
+    return iterate(this.subscribe({ signal }), signal);
+  });
+}
+method(ServiceDiscovery, 'watchInstances', function watchInstances(name, options = {}) {
+  const { signal } = options;
+  return iterate(this.subscribe(name, { signal }), signal);
+});
+method(Client, 'childrenWatch', function childrenWatch(path, options = {}) {
+  return iterate(this.childrenWatchFeed(path), options.signal);
+});
+method(Client, 'dataWatch', function dataWatch(path, options = {}) {
+  return iterate(this.dataWatchFeed(path), options.signal);
+});
+
+// The leader's callback: the native run calls a wrapper that never throws;
+// a callback that throws ends the run (cancel) and run() rethrows.
+method(LeaderElection, 'run', async function run(lead, options = {}) {
+  const { signal } = options;
+  let result = null;
+  let failure = null;
+  const onAbort = () => this.cancel();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    if (signal?.aborted) this.cancel();
+    const led = await this.runNative(async (leadership) => {
+      try {
+        result = await lead(leadership);
+      } catch (err) {
+        failure = { err };
+        this.cancel();
+      }
+    });
+    if (failure) throw failure.err;
+    return led ? result : null;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+});
+
+// `await using`: what ends a recipe's hold or its background work.
+const disposers = [
+  [Lock, function () { return this.isHeld ? this.release() : undefined; }],
+  [ReadWriteLockSide, function () { return this.isHeld ? this.release() : undefined; }],
+  [Lease, function () { return this.release(); }],
+  [LeaderLatch, function () { return this.close(); }],
+  [NodeCache, function () { this.close(); }],
+  [TreeCache, function () { this.close(); }],
+  [PathChildrenCache, function () { this.close(); }],
+  [SharedCount, function () { this.close(); }],
+  [ServiceDiscovery, function () { return this.close(); }],
+  [PersistentNode, function () { return this.close(); }],
+  [SetPartitioner, function () { return this.finish(); }],
+  [FaultRelay, function () { this.close(); }],
+  [Client, function () { return this.close(); }],
+  [EmbeddedServer, function () { return this.close(); }],
+  [TestCluster, function () { return this.close(); }],
+];
+for (const [cls, dispose] of disposers) {
+  method(cls, Symbol.asyncDispose, async function asyncDispose() {
+    await dispose.call(this);
+  });
+}
+
 module.exports = {
   Client,
   Lock,
+  ReadWriteLock,
+  ReadWriteLockSide,
+  Semaphore,
+  Lease,
+  LeaderElection,
+  Leadership,
+  LeaderLatch,
+  Barrier,
+  DoubleBarrier,
+  Queue,
+  LockingQueue,
+  Counter,
+  AtomicLong,
+  SharedCount,
+  IdGenerator,
+  NodeCache,
+  TreeCache,
+  PathChildrenCache,
+  Party,
+  ServiceDiscovery,
+  PersistentNode,
+  SetPartitioner,
+  FaultRelay,
+  serviceInstance,
+  serviceUri,
   WatchStream,
   Transaction,
   EmbeddedServer,

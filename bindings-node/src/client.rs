@@ -19,7 +19,7 @@ use tokio::sync::broadcast;
 use crate::convert::{create_mode, Acl, Stat, WatchedEvent};
 use crate::error::{throw, Failure, Outcome};
 use crate::promise::{spawn, spawn_value};
-use crate::recipes::Lock;
+use crate::teardown::{on_teardown, Teardown};
 
 /// How to connect.
 #[napi(object, object_to_js = false)]
@@ -178,6 +178,15 @@ impl Shared {
     }
 }
 
+impl Teardown for Shared {
+    fn teardown(self: Arc<Self>) {
+        self.closed.store(true, Ordering::Release);
+        if let Some(c) = self.client.lock().ok().and_then(|mut c| c.take()) {
+            corral::runtime::get().spawn(async move { c.close().await });
+        }
+    }
+}
+
 /// A ZooKeeper client session.
 #[napi]
 pub struct Client {
@@ -268,7 +277,9 @@ impl Client {
         }
         let shared =
             Shared { builder, client: Mutex::new(None), closed: AtomicBool::new(false), states: Default::default() };
-        Ok(Client { shared: Arc::new(shared) })
+        let shared = Arc::new(shared);
+        on_teardown(&env, &shared)?;
+        Ok(Client { shared })
     }
 
     /// Establishes the session (does nothing when connected).
@@ -749,13 +760,6 @@ impl Client {
             Ok(WatchStream { path, stream: Arc::new(tokio::sync::Mutex::new(Some(stream))) })
         };
         spawn_value(env, signal, fut)
-    }
-
-    /// A lock at `path` (Curator's `InterProcessMutex`), each acquisition with a fencing token.
-    #[napi]
-    pub fn lock(&self, env: Env, path: String) -> Result<Lock> {
-        let client = self.shared.live().map_err(|f| throw(&env, f))?;
-        Ok(Lock::new(&client, &path))
     }
 }
 

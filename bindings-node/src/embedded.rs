@@ -15,7 +15,8 @@ use napi_derive::napi;
 
 use crate::client::Client;
 use crate::error::{Failure, Outcome};
-use crate::promise::spawn_value;
+use crate::promise::{spawn, spawn_value};
+use crate::teardown::{on_teardown, Teardown};
 
 /// Settings of an embedded server; none: 127.0.0.1, an ephemeral port, a
 /// temporary data directory. Applied as `corral server` applies them: the
@@ -64,6 +65,22 @@ fn builder(o: ServerOptions) -> Outcome<ServerBuilder> {
     Ok(b)
 }
 
+impl Teardown for tokio::sync::Mutex<Option<CoreServer>> {
+    fn teardown(self: Arc<Self>) {
+        corral::runtime::get().spawn(async move {
+            if let Some(s) = self.lock().await.take() {
+                let _ = s.close().await;
+            }
+        });
+    }
+}
+
+impl Teardown for CoreCluster {
+    fn teardown(self: Arc<Self>) {
+        corral::runtime::get().spawn(async move { self.close().await });
+    }
+}
+
 /// An in-process corral server.
 #[napi]
 pub struct EmbeddedServer {
@@ -92,7 +109,10 @@ impl EmbeddedServer {
                 server: Arc::new(tokio::sync::Mutex::new(Some(server))),
             })
         };
-        spawn_value(env, None, fut)
+        spawn(env, None, fut, |env, server| {
+            on_teardown(env, &server.server)?;
+            Ok(server)
+        })
     }
 
     /// `127.0.0.1:port`, for `new Client(...)`.
@@ -226,7 +246,10 @@ impl TestCluster {
             b = b.option(k, v);
         }
         let fut = async move { Ok(TestCluster { cluster: Arc::new(b.start().await?), settle }) };
-        spawn_value(env, None, fut)
+        spawn(env, None, fut, |env, cluster| {
+            on_teardown(env, &cluster.cluster)?;
+            Ok(cluster)
+        })
     }
 
     /// Every member's address, for `new Client(...)`.
@@ -274,6 +297,13 @@ impl TestCluster {
     pub fn restart<'env>(&self, env: &'env Env, index: u32) -> Result<PromiseRaw<'env, ()>> {
         let cluster = self.cluster.clone();
         spawn_value(env, None, async move { Ok(cluster.restart(member(index)).await?) })
+    }
+
+    /// Whether a member is running.
+    #[napi(ts_return_type = "Promise<boolean>")]
+    pub fn is_running<'env>(&self, env: &'env Env, index: u32) -> Result<PromiseRaw<'env, bool>> {
+        let cluster = self.cluster.clone();
+        spawn_value(env, None, async move { Ok(cluster.is_running(member(index)).await?) })
     }
 
     /// Stops every member and removes their data.

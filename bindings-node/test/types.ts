@@ -1,6 +1,9 @@
 // Compiled (never run) by test/run.sh with tsc --strict: the README's usage
 // against the committed index.d.ts, so the declarations stay usable.
-import { AbortError, Client, CreateMode, EmbeddedServer, Stat, TestCluster, WatchedEvent, ZooKeeperError, errors, expireSession } from 'corral'
+import {
+  AbortError, AtomicValue, CacheEvent, ChildData, Client, CreateMode, EmbeddedServer, FaultRelay, Lease, Leadership, Participant,
+  ServiceInstance, Stat, TestCluster, WatchedEvent, ZooKeeperError, errors, expireSession, serviceInstance, serviceUri,
+} from 'corral'
 
 export async function usage(): Promise<void> {
   const server: EmbeddedServer = await EmbeddedServer.start({ options: { tickTime: '200' } })
@@ -39,6 +42,15 @@ export async function usage(): Promise<void> {
       throw err
     }
   }
+  await recipes(client, ac.signal)
+  const relay = await FaultRelay.start(server.connectString)
+  const viaRelay = new Client(relay.connectString)
+  await viaRelay.connect()
+  relay.drop()
+  relay.block()
+  relay.unblock()
+  const expired: boolean = await relay.expire(viaRelay)
+  relay.close()
   const fresh: bigint = await expireSession(client, server.connectString)
   await client.close()
   await server.close()
@@ -47,5 +59,80 @@ export async function usage(): Promise<void> {
   await cluster.kill(leader)
   await cluster.restart(leader)
   await cluster.close()
-  void [bytes, zxid, next, missing, fired, token, fresh]
+  void [bytes, zxid, next, missing, fired, token, fresh, expired]
+}
+
+// Every recipe, as the README shows them.
+async function recipes(client: Client, signal: AbortSignal): Promise<void> {
+  const rw = client.readWriteLock('/rw')
+  const read: bigint | null = await rw.readLock().acquire({ timeout: 1000, signal })
+  await rw.readLock().release()
+  {
+    const write = rw.writeLock()
+    await write.acquire()
+    await using _held = write
+  }
+  const pool = client.semaphore('/pool', 3)
+  const lease: Lease | null = await pool.acquire({ timeout: 100 })
+  const many: Lease[] | null = await pool.acquireMany(2, { signal })
+  if (lease) {
+    await using _lease = lease
+  }
+  const election = client.leaderElection('/leader', 'me', { autoRequeue: false })
+  const led: number | null = await election.run(async (l: Leadership) => {
+    const t: bigint = l.fencingToken
+    const why: 'suspended' | 'sessionLost' | 'nodeDeleted' | 'cancelled' | 'closed' = await l.lost()
+    void [t, why]
+    return 42
+  }, { signal })
+  const contenders: string[] = await election.contenders()
+  await using latch = client.leaderLatch('/latch', 'me')
+  await latch.start()
+  const leads: boolean = await latch.awaitLeadership({ timeout: 1000 })
+  const who: Participant | null = await latch.leader()
+  for await (const isLeader of latch.changes({ signal })) void (isLeader satisfies boolean)
+  await client.barrier('/b').wait({ timeout: 10 })
+  const entered: boolean = await client.doubleBarrier('/db', 2).enter({ signal })
+  const queue = client.queue('/q', { receiptsPath: '/q-receipts' })
+  await queue.put(Buffer.from('x'), { priority: 5 })
+  const item: Buffer | null = await queue.take({ timeout: 10 })
+  const lq = client.lockingQueue('/lq')
+  const job: Buffer | null = await lq.get({ timeout: 10 })
+  const consumed: boolean = await lq.consume()
+  const change = await client.counter('/c').add(1n)
+  const post: bigint = change.postValue
+  const atomic: AtomicValue = await client.atomicLong('/l').compareAndSet(0n, 1n)
+  const shared = client.sharedCount('/s', 1)
+  await shared.start()
+  const ok: boolean = await shared.trySetCount(shared.versionedValue, 2)
+  for await (const n of shared.changes({ signal })) void (n satisfies number)
+  const id: bigint = await client.idGenerator('/ids').nextId()
+  await using cache = client.treeCache('/app', { maxDepth: 2, watchMode: 'oneShot' })
+  for await (const ev of cache.events({ signal })) {
+    const e: CacheEvent = ev
+    const d: ChildData | undefined = e.data
+    void d
+  }
+  const node = client.nodeCache('/config')
+  for await (const d of node.changes({ signal })) void (d satisfies ChildData | null)
+  const kids = client.pathChildrenCache('/workers')
+  for await (const ev of kids.events({ signal })) void (ev.type satisfies string)
+  for await (const names of client.childrenWatch('/workers', { signal })) void (names satisfies string[])
+  for await (const v of client.dataWatch('/config', { signal })) void (v?.stat satisfies Stat | undefined)
+  const party = client.party('/party', 'me', { shallow: false })
+  await party.join()
+  for await (const members of party.watch({ signal })) void (members satisfies string[])
+  await using discovery = client.serviceDiscovery('/services')
+  const me: ServiceInstance = serviceInstance('api', { port: 8080, uriSpec: '{scheme}://{address}:{port}', payload: { zone: 'a' } })
+  await discovery.register(me)
+  const uri: string | null = serviceUri(me)
+  const found: ServiceInstance | null = await discovery.queryForInstance('api', me.id)
+  for await (const list of discovery.watchInstances('api', { signal })) void (list satisfies ServiceInstance[])
+  await using pnode = client.persistentNode('/me', Buffer.from('up'), { mode: CreateMode.EPHEMERAL, protected: true })
+  await pnode.start()
+  const created: boolean = await pnode.waitForInitialCreate({ timeout: 1000 })
+  await using partitioner = await client.setPartitioner('/work', ['a', 'b'], 'me', { timeBoundary: 100, locks: true })
+  const state: 'allocating' | 'acquired' | 'release' | 'failure' = await partitioner.waitForAcquire()
+  const share: string[] = partitioner.partitions
+  void [read, many, led, contenders, leads, who, entered, item, job, consumed, post, atomic, ok, id, uri, found, created, state, share]
 }
