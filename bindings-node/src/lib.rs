@@ -1,5 +1,5 @@
-//! The native addon of the `corral` npm package: corral's client, its lock
-//! recipe and its embedding kit, translated for Node by napi-rs.
+//! The native addon of the `corral` npm package: corral's client, its
+//! recipes, its embedding kit and fault relay, translated for Node by napi-rs.
 //!
 //! Every Promise runs on corral's one shared runtime ([`runtime`]); nothing
 //! here blocks the event loop. The package's `index.js` loads this addon and
