@@ -146,6 +146,32 @@
 #define DISPATCH_QUEUE_MAX 4096
 
 /**
+ * Loss reason: the connection was suspended (ownership unknown, so
+ * leadership is given up, as Curator's default policy does).
+ */
+#define CORRAL_LOSS_SUSPENDED 1
+
+/**
+ * Loss reason: the session expired.
+ */
+#define CORRAL_LOSS_SESSION_LOST 2
+
+/**
+ * Loss reason: someone deleted the leader's node.
+ */
+#define CORRAL_LOSS_NODE_DELETED 3
+
+/**
+ * Loss reason: `corral_election_cancel` was called.
+ */
+#define CORRAL_LOSS_CANCELLED 4
+
+/**
+ * Loss reason: the client was closed.
+ */
+#define CORRAL_LOSS_CLOSED 5
+
+/**
  * Member mode: not running.
  */
 #define CORRAL_MODE_DOWN -1
@@ -179,6 +205,37 @@
  * The session timeout `corral_client_options_new` starts with.
  */
 #define CORRAL_SESSION_TIMEOUT_DEFAULT_MS 10000
+
+/**
+ * Partition state: waiting for the membership to settle, then taking the share.
+ */
+#define CORRAL_PARTITION_ALLOCATING 0
+
+/**
+ * Partition state: the share is held (`corral_partitioner_partitions`).
+ */
+#define CORRAL_PARTITION_ACQUIRED 1
+
+/**
+ * Partition state: the membership changed; give the share up with
+ * `corral_partitioner_release_set`.
+ */
+#define CORRAL_PARTITION_RELEASE 2
+
+/**
+ * Partition state: finished, or the session was lost; start a new partitioner.
+ */
+#define CORRAL_PARTITION_FAILURE 3
+
+/**
+ * The priority `corral_queue_put` gives its items (kazoo's default).
+ */
+#define CORRAL_QUEUE_DEFAULT_PRIORITY 100
+
+/**
+ * The largest priority (taken last); 0 is taken first.
+ */
+#define CORRAL_QUEUE_PRIORITY_MAX 999
 
 /**
  * Wait forever (`corral_lock_acquire`, `corral_latch_await`).
@@ -224,6 +281,31 @@
  * Event type: a persistent watch was removed.
  */
 #define CORRAL_EVENT_PERSISTENT_WATCH_REMOVED 7
+
+/**
+ * Watcher type: one-shot child watches (`ZWATCHTYPE_CHILD`).
+ */
+#define CORRAL_WATCHER_CHILDREN 1
+
+/**
+ * Watcher type: one-shot data and exists watches (`ZWATCHTYPE_DATA`).
+ */
+#define CORRAL_WATCHER_DATA 2
+
+/**
+ * Watcher type: every watch on the path (`ZWATCHTYPE_ANY`).
+ */
+#define CORRAL_WATCHER_ANY 3
+
+/**
+ * Watcher type: persistent watches (`corral_client_add_watch`, not recursive).
+ */
+#define CORRAL_WATCHER_PERSISTENT 4
+
+/**
+ * Watcher type: persistent recursive watches.
+ */
+#define CORRAL_WATCHER_PERSISTENT_RECURSIVE 5
 
 /**
  * Event state: a node event of a connected session (`ZOO_CONNECTED_STATE`).
@@ -292,6 +374,11 @@ typedef struct corral_bytes corral_bytes;
 typedef struct corral_client corral_client;
 
 /**
+ * Identities the library returns; valid until `corral_client_info_list_free`.
+ */
+typedef struct corral_client_info_list corral_client_info_list;
+
+/**
  * Settings for `corral_client_connect_with`.
  */
 typedef struct corral_client_options corral_client_options;
@@ -318,9 +405,24 @@ typedef struct corral_discovery corral_discovery;
 typedef struct corral_double_barrier corral_double_barrier;
 
 /**
+ * A leader election on one path.
+ */
+typedef struct corral_election corral_election;
+
+/**
  * A loopback relay in front of a server, for breaking connections on purpose.
  */
 typedef struct corral_fault_relay corral_fault_relay;
+
+/**
+ * Unique, increasing ids from the sequence numbers of sequential nodes.
+ */
+typedef struct corral_id_generator corral_id_generator;
+
+/**
+ * kazoo's counter: a 64-bit value stored as decimal text.
+ */
+typedef struct corral_kazoo_counter corral_kazoo_counter;
 
 /**
  * A leader latch: of all participants on a path, one leads at a time.
@@ -328,9 +430,19 @@ typedef struct corral_fault_relay corral_fault_relay;
 typedef struct corral_latch corral_latch;
 
 /**
+ * What the leader's function holds while it leads; valid during that call only.
+ */
+typedef struct corral_leadership corral_leadership;
+
+/**
  * A distributed, re-entrant mutex at a path.
  */
 typedef struct corral_lock corral_lock;
+
+/**
+ * A queue whose items stay until consumed: at-least-once delivery.
+ */
+typedef struct corral_locking_queue corral_locking_queue;
 
 /**
  * A cache of one node.
@@ -338,14 +450,35 @@ typedef struct corral_lock corral_lock;
 typedef struct corral_node_cache corral_node_cache;
 
 /**
+ * One member's share of a set of items.
+ */
+typedef struct corral_partitioner corral_partitioner;
+
+/**
  * Group membership: members join with an identifier and are listed.
  */
 typedef struct corral_party corral_party;
 
 /**
+ * A node kept present until closed.
+ */
+typedef struct corral_persistent_node corral_persistent_node;
+
+/**
+ * A queue whose most urgent item (lowest priority number, then oldest) is taken first.
+ */
+typedef struct corral_priority_queue corral_priority_queue;
+
+/**
  * A FIFO queue of byte strings.
  */
 typedef struct corral_queue corral_queue;
+
+/**
+ * The outcomes of a `corral_client_multi_read`, one per read: the data
+ * reads first, in the order given, then the children reads.
+ */
+typedef struct corral_read_results corral_read_results;
 
 /**
  * A read-write lock: readers share it, a writer holds it alone (Curator's
@@ -370,6 +503,11 @@ typedef struct corral_server corral_server;
  * values are reported by `corral_server_start` (`CORRAL_SERVER_ERROR`).
  */
 typedef struct corral_server_options corral_server_options;
+
+/**
+ * A 32-bit count every holder sees, kept current by a watch.
+ */
+typedef struct corral_shared_count corral_shared_count;
 
 /**
  * An immutable list of NUL-terminated strings.
@@ -501,6 +639,45 @@ typedef void (*corral_data_completion)(corral_result rc, const uint8_t *data, si
  * Completion with a list (children); the list is valid during the call only.
  */
 typedef void (*corral_strings_completion)(corral_result rc, const struct corral_strings *list, void *userdata);
+
+/**
+ * Completion with an ACL and its stat (get_acl); both valid during the call only.
+ */
+typedef void (*corral_acl_completion)(corral_result rc, const struct corral_acl_list *acl, const struct corral_stat *stat, void *userdata);
+
+/**
+ * Completion of a transaction: `rc` as `corral_txn_commit` returns it;
+ * `results` (valid during the call only) is NULL when the transaction
+ * never reached the server.
+ */
+typedef void (*corral_txn_completion)(corral_result rc, const struct corral_txn_results *results, void *userdata);
+
+/**
+ * A shared count's change callback: runs on the dispatch thread with every
+ * new value seen (quick successive changes may be coalesced).
+ */
+typedef void (*corral_count_fn)(int32_t value, void *userdata);
+
+/**
+ * The leader's function: runs on the thread that called
+ * `corral_election_run`, while this participant leads; returning gives up
+ * leadership.
+ */
+typedef void (*corral_lead_fn)(const struct corral_leadership *leadership, void *userdata);
+
+/**
+ * One identity of the connection (ZooKeeper's `ClientInfo`).
+ */
+typedef struct corral_client_info {
+  /**
+   * The authentication scheme (`ip`, `digest`, `super`, ...), NUL-terminated.
+   */
+  const char *scheme;
+  /**
+   * The user or address in that scheme, NUL-terminated.
+   */
+  const char *user;
+} corral_client_info;
 
 /**
  * A state callback: runs on the dispatch thread with a `CORRAL_STATE_*`.
@@ -753,6 +930,11 @@ typedef void (*corral_watch_fn)(const struct corral_watched_event *event, void *
  * corral: too many `_async` calls are waiting for their completions.
  */
 #define CORRAL_QUEUE_FULL -1010
+
+/**
+ * corral: a wait was cancelled (`corral_election_cancel`) before it got what it waited for.
+ */
+#define CORRAL_CANCELLED -1011
 
 #ifdef __cplusplus
 extern "C" {
@@ -1157,6 +1339,35 @@ corral_result corral_client_sync(const struct corral_client *zk, const char *pat
 corral_result corral_client_add_auth(const struct corral_client *zk, const char *scheme, const uint8_t *auth, size_t auth_len);
 
 /**
+ * Creates `path` and every missing parent as empty persistent nodes with
+ * the open ACL (mkdir -p); `CORRAL_OK` also when it already exists.
+ *
+ * ```c
+ * corral_client_ensure_path(zk, "/app/config/features");
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `path` is a NUL-terminated string.
+ */
+corral_result corral_client_ensure_path(const struct corral_client *zk, const char *path);
+
+/**
+ * Deletes `path` and every node below it, children first (not atomic: a
+ * child created meanwhile is deleted too); `CORRAL_OK` also when `path`
+ * does not exist.
+ *
+ * ```c
+ * corral_client_delete_recursive(zk, "/app/scratch");
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `path` is a NUL-terminated string.
+ */
+corral_result corral_client_delete_recursive(const struct corral_client *zk, const char *path);
+
+/**
  * Creates a node (as `corral_client_create`, open ACL, no TTL modes); the
  * completion gets the created path.
  *
@@ -1236,58 +1447,80 @@ corral_result corral_client_get_children_async(const struct corral_client *zk, c
 corral_result corral_client_sync_async(const struct corral_client *zk, const char *path, corral_void_completion completion, void *userdata);
 
 /**
- * A counter at `path`, as Curator's `DistributedAtomicLong` keeps it.
+ * A node's ACL and stat (as `corral_client_get_acl`); the list is valid
+ * during the completion only.
  *
  * ```c
- * corral_counter *hits = NULL;
- * corral_counter_new(zk, "/stats/hits", &hits);
- * int64_t now = 0;
- * corral_counter_add(hits, 1, &now);
- * corral_counter_free(hits);
+ * static void got_acl(corral_result rc, const corral_acl_list *acl, const corral_stat *st, void *ud) {
+ *     if (rc == CORRAL_OK) printf("%zu entries, aversion %d\n", corral_acl_list_len(acl), st->aversion);
+ * }
+ * corral_client_get_acl_async(zk, "/secret", got_acl, NULL);
  * ```
  *
  * # Safety
  *
- * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
  */
-corral_result corral_counter_new(const struct corral_client *zk, const char *path, struct corral_counter **out);
+corral_result corral_client_get_acl_async(const struct corral_client *zk, const char *path, corral_acl_completion completion, void *userdata);
 
 /**
- * Adds `delta` (may be negative) atomically; `*value` gets the new value.
+ * Replaces a node's ACL if its ACL version is `version` (-1: any), as
+ * `corral_client_set_acl`; the completion gets the new stat. The entries
+ * are copied before the call returns.
+ *
+ * ```c
+ * static void acl_set(corral_result rc, const corral_stat *st, void *ud) {
+ *     if (rc == CORRAL_OK) printf("aversion now %d\n", st->aversion);
+ * }
+ * corral_acl read_only[] = {{CORRAL_PERM_READ, "world", "anyone"}};
+ * corral_client_set_acl_async(zk, "/config", read_only, 1, -1, acl_set, NULL);
+ * ```
  *
  * # Safety
  *
- * `counter` is NULL or live; `value` is writable.
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `acl` points to
+ * `acl_len` entries; `userdata` stays valid until the completion has run.
  */
-corral_result corral_counter_add(const struct corral_counter *counter, int64_t delta, int64_t *value);
+corral_result corral_client_set_acl_async(const struct corral_client *zk, const char *path, const struct corral_acl *acl, size_t acl_len, int32_t version, corral_stat_completion completion, void *userdata);
 
 /**
- * The current value.
+ * The paths of this session's ephemeral nodes under `prefix` (as
+ * `corral_client_get_ephemerals`); the list is valid during the completion only.
+ *
+ * ```c
+ * static void mine(corral_result rc, const corral_strings *paths, void *ud) {
+ *     if (rc == CORRAL_OK) printf("%zu ephemerals\n", corral_strings_len(paths));
+ * }
+ * corral_client_get_ephemerals_async(zk, "/", mine, NULL);
+ * ```
  *
  * # Safety
  *
- * `counter` is NULL or live; `value` is writable.
+ * `zk` is NULL or live; `prefix` is a NUL-terminated string; `userdata`
+ * stays valid until the completion has run.
  */
-corral_result corral_counter_get(const struct corral_counter *counter, int64_t *value);
+corral_result corral_client_get_ephemerals_async(const struct corral_client *zk, const char *prefix, corral_strings_completion completion, void *userdata);
 
 /**
- * Sets the value to `new_value` if it is `expected`: `CORRAL_OK`, or
- * `CORRAL_BAD_VERSION` when it was not (nothing changed).
+ * Commits a transaction (as `corral_txn_commit`, which it empties at once)
+ * in call order with the other `_async` calls of its client. The completion
+ * gets `CORRAL_OK` or the first failing sub-op's code, with every sub-op's
+ * result; on connection loss and the like, the code and NULL results.
+ *
+ * ```c
+ * static void committed(corral_result rc, const corral_txn_results *r, void *ud) {
+ *     if (r) printf("%d: %zu results\n", rc, corral_txn_results_len(r));
+ * }
+ * corral_txn_create(t, "/jobs/job-", NULL, 0, CORRAL_PERSISTENT_SEQUENTIAL);
+ * corral_txn_commit_async(t, committed, NULL);
+ * ```
  *
  * # Safety
  *
- * `counter` is NULL or live.
+ * `txn` is NULL or live; `userdata` stays valid until the completion has run.
  */
-corral_result corral_counter_compare_and_set(const struct corral_counter *counter, int64_t expected, int64_t new_value);
-
-/**
- * Frees a counter; NULL does nothing.
- *
- * # Safety
- *
- * `counter` is NULL or not yet freed.
- */
-void corral_counter_free(struct corral_counter *counter);
+corral_result corral_txn_commit_async(const struct corral_txn *txn, corral_txn_completion completion, void *userdata);
 
 /**
  * A semaphore at `path` with `max_leases` leases (Curator's node layout).
@@ -1541,6 +1774,398 @@ corral_result corral_party_members(const struct corral_party *party, struct corr
 void corral_party_free(struct corral_party *party);
 
 /**
+ * A counter at `path`, as Curator's `DistributedAtomicLong` keeps it.
+ *
+ * ```c
+ * corral_counter *hits = NULL;
+ * corral_counter_new(zk, "/stats/hits", &hits);
+ * int64_t now = 0;
+ * corral_counter_add(hits, 1, &now);
+ * corral_counter_free(hits);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_counter_new(const struct corral_client *zk, const char *path, struct corral_counter **out);
+
+/**
+ * Adds `delta` (may be negative) atomically; `*value` gets the new value.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live; `value` is writable.
+ */
+corral_result corral_counter_add(const struct corral_counter *counter, int64_t delta, int64_t *value);
+
+/**
+ * The current value.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live; `value` is writable.
+ */
+corral_result corral_counter_get(const struct corral_counter *counter, int64_t *value);
+
+/**
+ * Sets the value to `new_value` if it is `expected`: `CORRAL_OK`, or
+ * `CORRAL_BAD_VERSION` when it was not (nothing changed).
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live.
+ */
+corral_result corral_counter_compare_and_set(const struct corral_counter *counter, int64_t expected, int64_t new_value);
+
+/**
+ * Frees a counter; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or not yet freed.
+ */
+void corral_counter_free(struct corral_counter *counter);
+
+/**
+ * Sets the value to `value` in one optimistic attempt (Curator's
+ * `trySet`): `CORRAL_OK`, or `CORRAL_BAD_VERSION` when another writer got
+ * in between (nothing changed).
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live.
+ */
+corral_result corral_counter_try_set(const struct corral_counter *counter, int64_t value);
+
+/**
+ * Sets the value to `value` whatever it is (Curator's `forceSet`).
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live.
+ */
+corral_result corral_counter_force_set(const struct corral_counter *counter, int64_t value);
+
+/**
+ * Creates the counter's node holding `value` if it does not exist:
+ * `CORRAL_OK`, or `CORRAL_NODE_EXISTS` (the value is left as it is).
+ *
+ * ```c
+ * if (corral_counter_initialize(c, 100) == CORRAL_NODE_EXISTS) puts("someone was first");
+ * ```
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live.
+ */
+corral_result corral_counter_initialize(const struct corral_counter *counter, int64_t value);
+
+/**
+ * A kazoo `Counter` at `path` (created empty on first use; an empty node
+ * reads as `default_value`), to share a counter with kazoo processes.
+ *
+ * ```c
+ * corral_kazoo_counter *visits = NULL;
+ * corral_kazoo_counter_new(zk, "/counters/visits", 0, &visits);
+ * int64_t before = 0, after = 0;
+ * corral_kazoo_counter_add(visits, 1, &before, &after);
+ * corral_kazoo_counter_free(visits);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_kazoo_counter_new(const struct corral_client *zk, const char *path, int64_t default_value, struct corral_kazoo_counter **out);
+
+/**
+ * The current value (`CORRAL_MARSHALLING_ERROR` when the node holds no number).
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live; `value` is writable.
+ */
+corral_result corral_kazoo_counter_value(const struct corral_kazoo_counter *counter, int64_t *value);
+
+/**
+ * Adds `delta` (may be negative) atomically; `*pre_value` (may be NULL)
+ * gets the value it was added to, `*post_value` the value written.
+ * `CORRAL_BAD_VERSION` when every attempt lost to other writers.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or live; `pre_value` is NULL or writable; `post_value` is writable.
+ */
+corral_result corral_kazoo_counter_add(const struct corral_kazoo_counter *counter, int64_t delta, int64_t *pre_value, int64_t *post_value);
+
+/**
+ * Frees a kazoo counter handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `counter` is NULL or not yet freed.
+ */
+void corral_kazoo_counter_free(struct corral_kazoo_counter *counter);
+
+/**
+ * Starts following the shared count at `path` (Curator's `SharedCount`: 4
+ * big-endian bytes), creating it with `seed` if missing. `callback` (may
+ * be NULL) gets every new value seen, the first one included.
+ *
+ * ```c
+ * corral_shared_count *workers = NULL;
+ * corral_shared_count_start(zk, "/limits/workers", 4, NULL, NULL, &workers);
+ * int32_t n = 0, version = 0;
+ * corral_shared_count_get(workers, &n, &version);
+ * if (corral_shared_count_try_set(workers, version, n * 2) == CORRAL_BAD_VERSION) puts("changed meanwhile");
+ * corral_shared_count_free(workers);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is
+ * writable; `userdata` stays valid until the count is freed.
+ */
+corral_result corral_shared_count_start(const struct corral_client *zk, const char *path, int32_t seed, corral_count_fn callback, void *userdata, struct corral_shared_count **out);
+
+/**
+ * The count as last seen and its node version (`version` may be NULL; pass
+ * it to `corral_shared_count_try_set`).
+ *
+ * # Safety
+ *
+ * `count` is NULL or live; `value` is writable; `version` is NULL or writable.
+ */
+corral_result corral_shared_count_get(const struct corral_shared_count *count, int32_t *value, int32_t *version);
+
+/**
+ * Sets the count to `value` whatever it is.
+ *
+ * # Safety
+ *
+ * `count` is NULL or live.
+ */
+corral_result corral_shared_count_set(const struct corral_shared_count *count, int32_t value);
+
+/**
+ * Sets the count to `value` if its node is still at `version` (from
+ * `corral_shared_count_get`): `CORRAL_OK`, or `CORRAL_BAD_VERSION` when
+ * someone changed it since (nothing written).
+ *
+ * # Safety
+ *
+ * `count` is NULL or live.
+ */
+corral_result corral_shared_count_try_set(const struct corral_shared_count *count, int32_t version, int32_t value);
+
+/**
+ * Stops following the count and frees it; NULL does nothing. No callback
+ * starts after.
+ *
+ * # Safety
+ *
+ * `count` is NULL or not yet freed.
+ */
+void corral_shared_count_free(struct corral_shared_count *count);
+
+/**
+ * An id generator under `path` (created on first use). Nodes are named
+ * `<prefix><seq>` (`prefix` NULL: `"id-"`); with `keep_nodes` each id's
+ * node stays (persistent), else it is deleted at once.
+ *
+ * ```c
+ * corral_id_generator *ids = NULL;
+ * corral_id_generator_new(zk, "/ids/orders", NULL, false, &ids);
+ * int64_t order_id = 0;
+ * corral_id_generator_next(ids, &order_id);
+ * corral_id_generator_free(ids);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `prefix` is
+ * NULL or one; `out` is writable.
+ */
+corral_result corral_id_generator_new(const struct corral_client *zk, const char *path, const char *prefix, bool keep_nodes, struct corral_id_generator **out);
+
+/**
+ * A new id, larger than every id this path gave before.
+ *
+ * # Safety
+ *
+ * `ids` is NULL or live; `out` is writable.
+ */
+corral_result corral_id_generator_next(const struct corral_id_generator *ids, int64_t *out);
+
+/**
+ * Frees an id generator handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `ids` is NULL or not yet freed.
+ */
+void corral_id_generator_free(struct corral_id_generator *ids);
+
+/**
+ * An election at `path` where this participant is known by `identifier`
+ * (stored in its node, listed by `corral_election_contenders`); nothing is
+ * joined until `corral_election_run`.
+ *
+ * ```c
+ * static void lead(const corral_leadership *l, void *ud) {
+ *     int64_t token = 0;
+ *     corral_leadership_fencing_token(l, &token);
+ *     while (!corral_leadership_is_lost(l) && work_left(ud)) do_work(ud, token);
+ * }
+ * corral_election *e = NULL;
+ * corral_election_new(zk, "/election/scheduler", "host-a", &e);
+ * corral_result rc = corral_election_run(e, CORRAL_WAIT_FOREVER, lead, NULL);   // CORRAL_OK once it led
+ * corral_election_free(e);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` and `identifier` are NUL-terminated strings; `out` is writable.
+ */
+corral_result corral_election_new(const struct corral_client *zk, const char *path, const char *identifier, struct corral_election **out);
+
+/**
+ * Joins the election and waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`)
+ * to lead; then calls `lead` on this thread and, when it returns, gives up
+ * leadership (the node is deleted: the next participant leads). Returns
+ * `CORRAL_OK` once it has led, `CORRAL_TIMEOUT` when the time passed first,
+ * `CORRAL_CANCELLED` when `corral_election_cancel` stopped the wait, or the
+ * error that ended it (a closed client). Leading again means calling it
+ * again. Runs of one handle take turns; `lead` must not run its own handle.
+ *
+ * # Safety
+ *
+ * `election` is NULL or live; `userdata` is what `lead` expects.
+ */
+corral_result corral_election_run(const struct corral_election *election, int64_t timeout_ms, corral_lead_fn lead, void *userdata);
+
+/**
+ * Stops the run of this handle in progress, if any: a waiting run returns
+ * `CORRAL_CANCELLED`; a leader sees its leadership lost
+ * (`CORRAL_LOSS_CANCELLED`) and should return. Runs started later are not
+ * affected.
+ *
+ * # Safety
+ *
+ * `election` is NULL or live.
+ */
+corral_result corral_election_cancel(const struct corral_election *election);
+
+/**
+ * The identifiers of every participant in line, the leader first, as a new list.
+ *
+ * # Safety
+ *
+ * `election` is NULL or live; `out` is writable.
+ */
+corral_result corral_election_contenders(const struct corral_election *election, struct corral_strings **out);
+
+/**
+ * The leader's identifier, NUL-terminated, into `buf` (`cap` bytes; `*len`
+ * gets its length). `CORRAL_NO_NODE` when no one leads.
+ *
+ * # Safety
+ *
+ * `election` is NULL or live; `buf` has `cap` writable bytes; `len` is writable.
+ */
+corral_result corral_election_leader(const struct corral_election *election, char *buf, size_t cap, size_t *len);
+
+/**
+ * Frees an election handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `election` is NULL or not yet freed, used by no other thread now.
+ */
+void corral_election_free(struct corral_election *election);
+
+/**
+ * The fencing token of this leadership: the zxid that created the leader's
+ * node, larger for every later leader of the election.
+ *
+ * # Safety
+ *
+ * `leadership` is NULL or the one given to the running `lead`; `out` is writable.
+ */
+corral_result corral_leadership_fencing_token(const struct corral_leadership *leadership, int64_t *out);
+
+/**
+ * Whether leadership is lost (the leader should stop acting as one and
+ * return); false for NULL.
+ *
+ * # Safety
+ *
+ * `leadership` is NULL or the one given to the running `lead`.
+ */
+bool corral_leadership_is_lost(const struct corral_leadership *leadership);
+
+/**
+ * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) until leadership is
+ * lost: `CORRAL_OK` with why in `*reason` (`CORRAL_LOSS_*`; `reason` may be
+ * NULL), or `CORRAL_TIMEOUT` while it still leads.
+ *
+ * # Safety
+ *
+ * `leadership` is NULL or the one given to the running `lead`; `reason` is NULL or writable.
+ */
+corral_result corral_leadership_wait_lost(const struct corral_leadership *leadership, int64_t timeout_ms, int32_t *reason);
+
+/**
+ * The identities the server knows this connection by (ZooKeeper 3.7's
+ * whoAmI): the `ip` one always, one per credential added. Returns a new
+ * list to free with `corral_client_info_list_free`.
+ *
+ * ```c
+ * corral_client_info_list *ids = NULL;
+ * if (corral_client_who_am_i(zk, &ids) == CORRAL_OK) {
+ *     corral_client_info who;
+ *     for (size_t i = 0; corral_client_info_list_get(ids, i, &who) == CORRAL_OK; i++)
+ *         printf("%s:%s\n", who.scheme, who.user);
+ *     corral_client_info_list_free(ids);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `out` is writable.
+ */
+corral_result corral_client_who_am_i(const struct corral_client *zk, struct corral_client_info_list **out);
+
+/**
+ * How many identities the list holds (0 for NULL).
+ *
+ * # Safety
+ *
+ * `list` is NULL or live.
+ */
+size_t corral_client_info_list_len(const struct corral_client_info_list *list);
+
+/**
+ * Identity `index` into `out` (its strings owned by the list);
+ * `CORRAL_INVALID_ARGUMENT` past the end.
+ *
+ * # Safety
+ *
+ * `list` is NULL or live; `out` is writable.
+ */
+corral_result corral_client_info_list_get(const struct corral_client_info_list *list, size_t index, struct corral_client_info *out);
+
+/**
+ * Frees a list; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `list` is NULL or not yet freed.
+ */
+void corral_client_info_list_free(struct corral_client_info_list *list);
+
+/**
  * Starts `voters` voting members and `observers` observers on loopback
  * (short ticks, temporary data directories) and waits until they serve with
  * one leader. Members are numbered from 0, voters first.
@@ -1719,6 +2344,83 @@ void corral_fault_relay_free(struct corral_fault_relay *relay);
 corral_result corral_client_expire_session(const struct corral_client *zk, const char *server, uint32_t timeout_ms);
 
 /**
+ * Reads the data of `data_paths_len` nodes and the children of
+ * `children_paths_len` nodes in one request (ZooKeeper's multiRead; either
+ * array may be NULL with length 0). Each read succeeds or fails on its own
+ * (a missing node is that read's `CORRAL_NO_NODE`); the call itself fails
+ * only when the request does. No read sets a watch.
+ *
+ * ```c
+ * const char *data_paths[] = {"/config/a", "/config/b"};
+ * const char *children_paths[] = {"/workers"};
+ * corral_read_results *r = NULL;
+ * if (corral_client_multi_read(zk, data_paths, 2, children_paths, 1, &r) == CORRAL_OK) {
+ *     const uint8_t *data = NULL; size_t len = 0;
+ *     if (corral_read_results_data(r, 0, &data, &len, NULL) == CORRAL_OK) printf("%.*s\n", (int)len, (const char *)data);
+ *     const corral_strings *workers = NULL;
+ *     if (corral_read_results_children(r, 2, &workers) == CORRAL_OK) printf("%zu workers\n", corral_strings_len(workers));
+ *     corral_read_results_free(r);
+ * }
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `data_paths` and `children_paths` point to
+ * that many NUL-terminated strings; `out` is writable.
+ */
+corral_result corral_client_multi_read(const struct corral_client *zk, const char *const *data_paths, size_t data_paths_len, const char *const *children_paths, size_t children_paths_len, struct corral_read_results **out);
+
+/**
+ * How many reads there are (0 for NULL).
+ *
+ * # Safety
+ *
+ * `results` is NULL or live.
+ */
+size_t corral_read_results_len(const struct corral_read_results *results);
+
+/**
+ * Read `index`'s code: `CORRAL_OK` or why it failed
+ * (`CORRAL_INVALID_ARGUMENT` past the end, or for NULL).
+ *
+ * # Safety
+ *
+ * `results` is NULL or live.
+ */
+corral_result corral_read_results_code(const struct corral_read_results *results, size_t index);
+
+/**
+ * The data (owned by the results; `*len` its length) and stat (`stat` may
+ * be NULL) of data read `index`: `CORRAL_OK`, the read's failure code, or
+ * `CORRAL_INVALID_ARGUMENT` for a children read or past the end.
+ *
+ * # Safety
+ *
+ * `results` is NULL or live; `data` and `len` are writable; `stat` is NULL or writable.
+ */
+corral_result corral_read_results_data(const struct corral_read_results *results, size_t index, const uint8_t **data, size_t *len, struct corral_stat *stat);
+
+/**
+ * The children's names of children read `index` (a list owned by the
+ * results: do not free it): `CORRAL_OK`, the read's failure code, or
+ * `CORRAL_INVALID_ARGUMENT` for a data read or past the end.
+ *
+ * # Safety
+ *
+ * `results` is NULL or live; `out` is writable.
+ */
+corral_result corral_read_results_children(const struct corral_read_results *results, size_t index, const struct corral_strings **out);
+
+/**
+ * Frees results; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `results` is NULL or not yet freed.
+ */
+void corral_read_results_free(struct corral_read_results *results);
+
+/**
  * Makes client options with the defaults (10 s session timeout, no
  * credentials, a new session). Free them with `corral_client_options_free`.
  *
@@ -1813,6 +2515,358 @@ corral_result corral_client_options_state_callback(struct corral_client_options 
  * `connect_string` is a NUL-terminated string; `opts` is NULL or live; `out` is writable.
  */
 corral_result corral_client_connect_with(const char *connect_string, const struct corral_client_options *opts, struct corral_client **out);
+
+/**
+ * Joins the party at `<path>/party` as member `identifier` (unique, valid
+ * in a node name) and starts taking this member's share of the `items_len`
+ * items (valid node names) in the background. The share is taken once the
+ * membership stayed unchanged for `time_boundary_ms`; with `locks` each of
+ * its items is also locked (`<path>/locks/<item>`), so that no item is ever
+ * held by two members.
+ *
+ * ```c
+ * const char *queues[] = {"q1", "q2", "q3"};
+ * corral_partitioner *p = NULL;
+ * corral_partitioner_start(zk, "/app/queues", queues, 3, "worker-1", 200, true, &p);
+ * int32_t state = 0;
+ * corral_partitioner_wait_for_change(p, CORRAL_PARTITION_ALLOCATING, 10000, &state);
+ * if (state == CORRAL_PARTITION_ACQUIRED) {
+ *     corral_strings *mine = NULL;
+ *     corral_partitioner_partitions(p, &mine);   // work on these until the state changes
+ *     corral_strings_free(mine);
+ * }
+ * corral_partitioner_free(p);   // releases the share, leaves the party
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` and `identifier` are NUL-terminated
+ * strings; `items` points to `items_len` of them; `out` is writable.
+ */
+corral_result corral_partitioner_start(const struct corral_client *zk, const char *path, const char *const *items, size_t items_len, const char *identifier, uint32_t time_boundary_ms, bool locks, struct corral_partitioner **out);
+
+/**
+ * The current state (`CORRAL_PARTITION_*`).
+ *
+ * # Safety
+ *
+ * `partitioner` is NULL or live; `out` is writable.
+ */
+corral_result corral_partitioner_state(const struct corral_partitioner *partitioner, int32_t *out);
+
+/**
+ * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) until the state is no
+ * longer `from` (`CORRAL_PARTITION_ALLOCATING`: until the share is taken):
+ * `CORRAL_OK` with the new state in `*out`, or `CORRAL_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `partitioner` is NULL or live; `out` is writable.
+ */
+corral_result corral_partitioner_wait_for_change(const struct corral_partitioner *partitioner, int32_t from, int64_t timeout_ms, int32_t *out);
+
+/**
+ * This member's share (sorted), as a new list: the items held while
+ * `CORRAL_PARTITION_ACQUIRED`, still listed during
+ * `CORRAL_PARTITION_RELEASE` until released; else empty.
+ *
+ * # Safety
+ *
+ * `partitioner` is NULL or live; `out` is writable.
+ */
+corral_result corral_partitioner_partitions(const struct corral_partitioner *partitioner, struct corral_strings **out);
+
+/**
+ * Gives the share up (its locks) and starts allocating again; what a
+ * member does on `CORRAL_PARTITION_RELEASE`.
+ *
+ * # Safety
+ *
+ * `partitioner` is NULL or live.
+ */
+corral_result corral_partitioner_release_set(const struct corral_partitioner *partitioner);
+
+/**
+ * Releases the share and leaves the party. Later calls on the handle
+ * return `CORRAL_CLOSED_HANDLE` (finishing twice too); it must still be freed.
+ *
+ * # Safety
+ *
+ * `partitioner` is NULL or live.
+ */
+corral_result corral_partitioner_finish(const struct corral_partitioner *partitioner);
+
+/**
+ * Finishes if not finished yet and frees the handle; NULL does nothing.
+ *
+ * # Safety
+ *
+ * `partitioner` is NULL or not yet freed, used by no other thread now.
+ */
+void corral_partitioner_free(struct corral_partitioner *partitioner);
+
+/**
+ * Starts keeping a node at `path` in `mode` (usually `CORRAL_EPHEMERAL`;
+ * the TTL modes are refused) holding `data`. With `protected`, its name
+ * gets Curator's `_c_<uuid>-` prefix (a create whose reply was lost is
+ * found again); sequential and protected nodes get a new name each time
+ * they are made (`corral_persistent_node_path`).
+ *
+ * ```c
+ * corral_persistent_node *me = NULL;
+ * corral_persistent_node_start(zk, "/app/members/host-a", CORRAL_EPHEMERAL, (const uint8_t *)"up", 2, false, &me);
+ * corral_persistent_node_wait_created(me, 5000);
+ * // ... the node is there for as long as this process keeps `me` ...
+ * corral_persistent_node_free(me);   // stops and deletes it
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `data` has
+ * `data_len` readable bytes; `out` is writable.
+ */
+corral_result corral_persistent_node_start(const struct corral_client *zk, const char *path, int32_t mode, const uint8_t *data, size_t data_len, bool protected_, struct corral_persistent_node **out);
+
+/**
+ * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) for the node's first
+ * create: `CORRAL_OK` once it was made, else `CORRAL_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `node` is NULL or live.
+ */
+corral_result corral_persistent_node_wait_created(const struct corral_persistent_node *node, int64_t timeout_ms);
+
+/**
+ * The node's actual path, NUL-terminated, into `buf` (`cap` bytes; `*len`
+ * gets its length); `CORRAL_NO_NODE` before it was first made.
+ *
+ * # Safety
+ *
+ * `node` is NULL or live; `buf` has `cap` writable bytes; `len` is writable.
+ */
+corral_result corral_persistent_node_path(const struct corral_persistent_node *node, char *buf, size_t cap, size_t *len);
+
+/**
+ * The data the node holds (or will hold once made) into `buf` (`cap`
+ * bytes, `*len` its length; not NUL-terminated).
+ *
+ * # Safety
+ *
+ * `node` is NULL or live; `buf` has `cap` writable bytes; `len` is writable.
+ */
+corral_result corral_persistent_node_data(const struct corral_persistent_node *node, uint8_t *buf, size_t cap, size_t *len);
+
+/**
+ * Changes the node's data: now if it exists, else when it is made (and
+ * again whenever someone overwrites it). Fails only when the server
+ * refuses the write (`CORRAL_NO_AUTH`).
+ *
+ * # Safety
+ *
+ * `node` is NULL or live; `data` has `data_len` readable bytes.
+ */
+corral_result corral_persistent_node_set_data(const struct corral_persistent_node *node, const uint8_t *data, size_t data_len);
+
+/**
+ * Stops keeping the node and deletes it. Later calls on the handle return
+ * `CORRAL_CLOSED_HANDLE` (closing twice too); it must still be freed.
+ *
+ * # Safety
+ *
+ * `node` is NULL or live.
+ */
+corral_result corral_persistent_node_close(const struct corral_persistent_node *node);
+
+/**
+ * Closes the node if still open (it is deleted) and frees the handle; NULL
+ * does nothing.
+ *
+ * # Safety
+ *
+ * `node` is NULL or not yet freed, used by no other thread now.
+ */
+void corral_persistent_node_free(struct corral_persistent_node *node);
+
+/**
+ * A priority queue at `path` (kazoo's `PriorityQueue` layout, the same as
+ * `corral_queue`'s: the two share items).
+ *
+ * ```c
+ * corral_priority_queue *q = NULL;
+ * corral_priority_queue_new(zk, "/tasks", &q);
+ * corral_priority_queue_put(q, (const uint8_t *)"routine", 7, 500);
+ * corral_priority_queue_put(q, (const uint8_t *)"urgent", 6, 1);
+ * corral_bytes *next = NULL;
+ * corral_priority_queue_take(q, 0, &next);   // "urgent"
+ * corral_bytes_free(next);
+ * corral_priority_queue_free(q);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_priority_queue_new(const struct corral_client *zk, const char *path, struct corral_priority_queue **out);
+
+/**
+ * Adds an item with `priority` (0 to `CORRAL_QUEUE_PRIORITY_MAX`, else
+ * `CORRAL_INVALID_ARGUMENT`).
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `item` has `item_len` readable bytes.
+ */
+corral_result corral_priority_queue_put(const struct corral_priority_queue *queue, const uint8_t *item, size_t item_len, int32_t priority);
+
+/**
+ * Adds `count` items (`items[i]` of `lens[i]` bytes) with one priority,
+ * atomically: all of them or none.
+ *
+ * ```c
+ * const uint8_t *items[] = {(const uint8_t *)"a", (const uint8_t *)"bc"};
+ * size_t lens[] = {1, 2};
+ * corral_priority_queue_put_all(q, items, lens, 2, CORRAL_QUEUE_DEFAULT_PRIORITY);
+ * ```
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `items` and `lens` point to `count` entries.
+ */
+corral_result corral_priority_queue_put_all(const struct corral_priority_queue *queue, const uint8_t *const *items, const size_t *lens, size_t count, int32_t priority);
+
+/**
+ * Takes the most urgent item, waiting up to `timeout_ms` (0: only if one is
+ * there; `CORRAL_WAIT_FOREVER`): `CORRAL_OK` with it as a new
+ * `corral_bytes`, or `CORRAL_TIMEOUT`.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_priority_queue_take(const struct corral_priority_queue *queue, int64_t timeout_ms, struct corral_bytes **out);
+
+/**
+ * The number of queued items.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_priority_queue_len(const struct corral_priority_queue *queue, size_t *out);
+
+/**
+ * Frees a priority queue handle (the items stay); NULL does nothing.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or not yet freed.
+ */
+void corral_priority_queue_free(struct corral_priority_queue *queue);
+
+/**
+ * A locking queue at `path` (kazoo's `LockingQueue` layout: items under
+ * `<path>/entries`, each taken item's ephemeral lock under `<path>/taken`).
+ * A consumer whose session ends before it consumes its item gives it back.
+ *
+ * ```c
+ * corral_locking_queue *q = NULL;
+ * corral_locking_queue_new(zk, "/work", &q);
+ * corral_bytes *job = NULL;
+ * if (corral_locking_queue_get(q, 5000, &job) == CORRAL_OK) {
+ *     if (process(corral_bytes_data(job), corral_bytes_len(job))) corral_locking_queue_consume(q);
+ *     else corral_locking_queue_release(q);   // for another consumer
+ *     corral_bytes_free(job);
+ * }
+ * corral_locking_queue_free(q);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
+ */
+corral_result corral_locking_queue_new(const struct corral_client *zk, const char *path, struct corral_locking_queue **out);
+
+/**
+ * Adds an item with `priority` (0 to `CORRAL_QUEUE_PRIORITY_MAX`, lower first).
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `item` has `item_len` readable bytes.
+ */
+corral_result corral_locking_queue_put(const struct corral_locking_queue *queue, const uint8_t *item, size_t item_len, int32_t priority);
+
+/**
+ * Adds `count` items with one priority, atomically (as
+ * `corral_priority_queue_put_all`).
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `items` and `lens` point to `count` entries.
+ */
+corral_result corral_locking_queue_put_all(const struct corral_locking_queue *queue, const uint8_t *const *items, const size_t *lens, size_t count, int32_t priority);
+
+/**
+ * Locks the next available item and returns it as a new `corral_bytes`,
+ * waiting up to `timeout_ms` (`CORRAL_WAIT_FOREVER`); `CORRAL_TIMEOUT` when
+ * none came. While an item is held (not consumed or released), returns that
+ * item again.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_locking_queue_get(const struct corral_locking_queue *queue, int64_t timeout_ms, struct corral_bytes **out);
+
+/**
+ * Whether this consumer still holds the lock of its item (false when it
+ * has none, or its session lost it).
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_locking_queue_holds_lock(const struct corral_locking_queue *queue, bool *out);
+
+/**
+ * Removes the held item from the queue: `CORRAL_OK`, or `CORRAL_NOT_HELD`
+ * when there is none or its lock was lost (the item may go to another
+ * consumer; it is forgotten here).
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live.
+ */
+corral_result corral_locking_queue_consume(const struct corral_locking_queue *queue);
+
+/**
+ * Unlocks the held item without consuming it, for another consumer:
+ * `CORRAL_OK`, or `CORRAL_NOT_HELD` when there is none or its lock was lost.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live.
+ */
+corral_result corral_locking_queue_release(const struct corral_locking_queue *queue);
+
+/**
+ * The number of items, locked ones included.
+ *
+ * # Safety
+ *
+ * `queue` is NULL or live; `out` is writable.
+ */
+corral_result corral_locking_queue_len(const struct corral_locking_queue *queue, size_t *out);
+
+/**
+ * Frees a locking queue handle; NULL does nothing. A held item stays
+ * locked until this session ends (then another consumer gets it).
+ *
+ * # Safety
+ *
+ * `queue` is NULL or not yet freed.
+ */
+void corral_locking_queue_free(struct corral_locking_queue *queue);
 
 /**
  * A lock at `path` for this client. With `kazoo_identifier` NULL its
@@ -2413,6 +3467,26 @@ corral_result corral_client_add_watch(const struct corral_client *zk, const char
  * `watch` is NULL or a handle not yet freed.
  */
 void corral_watch_free(struct corral_watch *watch);
+
+/**
+ * Removes this client's watches of `watcher_type` (`CORRAL_WATCHER_*`;
+ * `CORRAL_WATCHER_ANY`: all of them) on `path`, on the server and here
+ * (ZooKeeper 3.5's removeWatches). Each removed watch's callback runs once
+ * more, with `CORRAL_EVENT_DATA_WATCH_REMOVED`,
+ * `CORRAL_EVENT_CHILD_WATCH_REMOVED` or `CORRAL_EVENT_PERSISTENT_WATCH_REMOVED`
+ * (a persistent watch then ends; still free its handle).
+ * `CORRAL_NO_WATCHER` when there was no such watch.
+ *
+ * ```c
+ * corral_client_exists_watch(zk, "/config", NULL, on_event, NULL);
+ * corral_client_remove_watches(zk, "/config", CORRAL_WATCHER_ANY);   // on_event gets DATA_WATCH_REMOVED
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or a live handle; `path` is a NUL-terminated string.
+ */
+corral_result corral_client_remove_watches(const struct corral_client *zk, const char *path, int32_t watcher_type);
 
 /**
  * The client's state now (`CORRAL_STATE_*`).

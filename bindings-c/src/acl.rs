@@ -42,6 +42,23 @@ pub struct corral_acl_list {
     entries: Vec<(i32, CString, CString)>,
 }
 
+impl corral_acl_list {
+    /// The list of `acl` for C (a string with a NUL byte cannot be returned).
+    pub(crate) fn new(acl: Vec<Acl>) -> Result<corral_acl_list, corral_result> {
+        let entries = acl
+            .into_iter()
+            .map(|a| {
+                Ok((
+                    a.perms,
+                    CString::new(a.id.scheme).map_err(|_| CORRAL_INVALID_UTF8)?,
+                    CString::new(a.id.id).map_err(|_| CORRAL_INVALID_UTF8)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, corral_result>>()?;
+        Ok(corral_acl_list { entries })
+    }
+}
+
 /// Reads a C array of ACL entries.
 ///
 /// # Safety
@@ -49,7 +66,8 @@ pub struct corral_acl_list {
 /// `acl` is NULL or points to `n` entries whose strings are NUL-terminated.
 pub(crate) unsafe fn acl_arg(acl: *const corral_acl, n: usize) -> Result<Vec<Acl>, corral_result> {
     if acl.is_null() || n == 0 {
-        return Err(if acl.is_null() { CORRAL_NULL_ARGUMENT } else { CORRAL_INVALID_ARGUMENT });
+        // ZooKeeper refuses an empty ACL as invalid; corral does so before sending.
+        return Err(if acl.is_null() { CORRAL_NULL_ARGUMENT } else { CORRAL_INVALID_ACL });
     }
     std::slice::from_raw_parts(acl, n)
         .iter()
@@ -88,8 +106,7 @@ pub unsafe extern "C" fn corral_client_create_acl(
         if matches!(mode, CreateMode::PersistentWithTtl | CreateMode::PersistentSequentialWithTtl) {
             return Err(CORRAL_INVALID_ARGUMENT);
         }
-        let acl =
-            acl_arg(acl, acl_len).map_err(|c| if c == CORRAL_INVALID_ARGUMENT { CORRAL_INVALID_ACL } else { c })?;
+        let acl = acl_arg(acl, acl_len)?;
         let opts = CreateOptions::mode(mode).with_acl(acl);
         let wants_path = !(path_buf.is_null() && path_buf_cap == 0);
         if wants_path {
@@ -121,17 +138,7 @@ pub unsafe extern "C" fn corral_client_get_acl(
         let path = str_arg(path)?;
         let out = out_arg(out)?;
         let (acl, s) = call(zk, |c| Ok(async move { c.get_acl(path).await }))?;
-        let entries = acl
-            .into_iter()
-            .map(|a| {
-                Ok((
-                    a.perms,
-                    CString::new(a.id.scheme).map_err(|_| CORRAL_INVALID_UTF8)?,
-                    CString::new(a.id.id).map_err(|_| CORRAL_INVALID_UTF8)?,
-                ))
-            })
-            .collect::<Result<Vec<_>, corral_result>>()?;
-        *out = Box::into_raw(Box::new(corral_acl_list { entries }));
+        *out = Box::into_raw(Box::new(corral_acl_list::new(acl)?));
         put_stat(stat, s);
         Ok(())
     })
@@ -155,8 +162,7 @@ pub unsafe extern "C" fn corral_client_set_acl(
 ) -> corral_result {
     guard(|| {
         let path = str_arg(path)?;
-        let acl =
-            acl_arg(acl, acl_len).map_err(|c| if c == CORRAL_INVALID_ARGUMENT { CORRAL_INVALID_ACL } else { c })?;
+        let acl = acl_arg(acl, acl_len)?;
         let version = Some(version).filter(|v| *v != -1);
         let s = call(zk, |c| Ok(async move { c.set_acl(path, &acl, version).await }))?;
         put_stat(stat, s);

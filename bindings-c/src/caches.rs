@@ -71,7 +71,7 @@ async fn report(cb: Callback, ud: UserData, event: i32, node: Option<ChildData>)
 
 /// Forwards a broadcast of changes to `forward` until it ends (a slow
 /// receiver that fell behind skips to the newest).
-fn follow<T: Clone + Send + 'static, F>(
+pub(crate) fn follow<T: Clone + Send + 'static, F>(
     mut rx: broadcast::Receiver<T>,
     forward: impl Fn(T) -> F + Send + 'static,
 ) -> JoinHandle<()>

@@ -84,14 +84,20 @@ const SEQUENCE_DIGITS: usize = 10;
 #[allow(non_camel_case_types)]
 pub struct corral_client {
     client: RwLock<Option<Client>>,
-    /// Completions of `_async` calls, in call order (made on first use).
-    pub(crate) completions: std::sync::OnceLock<crate::completion::Orderer>,
+    /// Completions of `_async` calls, in call order (made on first use;
+    /// shared with this client's transactions).
+    completions: std::sync::OnceLock<std::sync::Arc<crate::completion::Orderer>>,
 }
 
 impl corral_client {
     /// A handle for a connected client.
     pub(crate) fn new(client: Client) -> corral_client {
         corral_client { client: RwLock::new(Some(client)), completions: std::sync::OnceLock::new() }
+    }
+
+    /// The orderer of this client's completions.
+    pub(crate) fn orderer(&self) -> std::sync::Arc<crate::completion::Orderer> {
+        self.completions.get_or_init(Default::default).clone()
     }
 
     /// The live client, or `CORRAL_CLOSED_HANDLE` after `corral_client_close`.
@@ -513,6 +519,46 @@ pub unsafe extern "C" fn corral_client_add_auth(
         let scheme = str_arg(scheme)?;
         let auth = bytes_arg(auth, auth_len)?;
         call(zk, |c| Ok(async move { c.add_auth(scheme, auth).await }))
+    })
+}
+
+/// Creates `path` and every missing parent as empty persistent nodes with
+/// the open ACL (mkdir -p); `CORRAL_OK` also when it already exists.
+///
+/// ```c
+/// corral_client_ensure_path(zk, "/app/config/features");
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or a live handle; `path` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn corral_client_ensure_path(zk: *const corral_client, path: *const c_char) -> corral_result {
+    guard(|| {
+        let path = str_arg(path)?;
+        call(zk, |c| Ok(async move { c.ensure_path(path).await }))
+    })
+}
+
+/// Deletes `path` and every node below it, children first (not atomic: a
+/// child created meanwhile is deleted too); `CORRAL_OK` also when `path`
+/// does not exist.
+///
+/// ```c
+/// corral_client_delete_recursive(zk, "/app/scratch");
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or a live handle; `path` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn corral_client_delete_recursive(
+    zk: *const corral_client,
+    path: *const c_char,
+) -> corral_result {
+    guard(|| {
+        let path = str_arg(path)?;
+        call(zk, |c| Ok(async move { c.delete_recursive(path).await }))
     })
 }
 

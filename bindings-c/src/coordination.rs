@@ -1,13 +1,10 @@
-//! More recipes for C, each the core's own: `corral_counter` (Curator's
-//! `DistributedAtomicLong`), `corral_semaphore` (Curator's
+//! More recipes for C, each the core's own: `corral_semaphore` (Curator's
 //! `InterProcessSemaphoreV2`), `corral_barrier` and `corral_double_barrier`,
 //! `corral_queue` (kazoo's `Queue`) and `corral_party` (kazoo's `Party`).
 
 use std::ffi::c_char;
 use std::sync::Mutex;
-use std::time::Duration;
 
-use corral_core::recipes::atomic_long::{AtomicValue, DistributedAtomicLong};
 use corral_core::recipes::barrier::Barrier;
 use corral_core::recipes::double_barrier::DoubleBarrier;
 use corral_core::recipes::party::Party;
@@ -15,140 +12,9 @@ use corral_core::recipes::queue::Queue;
 use corral_core::recipes::semaphore::{Lease, Semaphore};
 
 use crate::client::corral_client;
-use crate::ffi::{bytes_arg, out_arg, str_arg, wait};
-use crate::recipes::CORRAL_WAIT_FOREVER;
+use crate::ffi::{bytes_arg, free_handle, new_handle, out_arg, str_arg, timeout_arg, wait};
 use crate::result::*;
 use crate::strings::corral_strings;
-
-/// A timeout argument: `None` for `CORRAL_WAIT_FOREVER`.
-fn timeout_arg(ms: i64) -> Result<Option<Duration>, corral_result> {
-    match ms {
-        CORRAL_WAIT_FOREVER => Ok(None),
-        ms if ms >= 0 => Ok(Some(Duration::from_millis(ms as u64))),
-        _ => Err(CORRAL_INVALID_ARGUMENT),
-    }
-}
-
-/// Makes a recipe handle for `zk` from `make`.
-unsafe fn new_handle<T>(
-    zk: *const corral_client,
-    out: *mut *mut T,
-    make: impl FnOnce(&corral_core::client::Client) -> Result<T, corral_result>,
-) -> corral_result {
-    guard(|| {
-        let client = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.get()?;
-        let out = out_arg(out)?;
-        *out = Box::into_raw(Box::new(make(&client)?));
-        Ok(())
-    })
-}
-
-/// Frees a handle made by `new_handle`; NULL does nothing.
-unsafe fn free_handle<T>(handle: *mut T) {
-    if !handle.is_null() {
-        drop(Box::from_raw(handle));
-    }
-}
-
-/// A 64-bit counter in one node (8 big-endian bytes; a missing node reads 0).
-#[allow(non_camel_case_types)]
-pub struct corral_counter {
-    counter: DistributedAtomicLong,
-}
-
-/// A counter at `path`, as Curator's `DistributedAtomicLong` keeps it.
-///
-/// ```c
-/// corral_counter *hits = NULL;
-/// corral_counter_new(zk, "/stats/hits", &hits);
-/// int64_t now = 0;
-/// corral_counter_add(hits, 1, &now);
-/// corral_counter_free(hits);
-/// ```
-///
-/// # Safety
-///
-/// `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
-#[no_mangle]
-pub unsafe extern "C" fn corral_counter_new(
-    zk: *const corral_client,
-    path: *const c_char,
-    out: *mut *mut corral_counter,
-) -> corral_result {
-    new_handle(zk, out, |c| Ok(corral_counter { counter: DistributedAtomicLong::new(c, str_arg(path)?) }))
-}
-
-/// The outcome of an update: the value after it, or `CORRAL_BAD_VERSION`
-/// when it lost every optimistic attempt to other writers (retry it).
-fn applied(v: AtomicValue<i64>, out: &mut i64) -> Result<(), corral_result> {
-    if !v.succeeded {
-        return Err(CORRAL_BAD_VERSION);
-    }
-    *out = v.post_value;
-    Ok(())
-}
-
-/// Adds `delta` (may be negative) atomically; `*value` gets the new value.
-///
-/// # Safety
-///
-/// `counter` is NULL or live; `value` is writable.
-#[no_mangle]
-pub unsafe extern "C" fn corral_counter_add(
-    counter: *const corral_counter,
-    delta: i64,
-    value: *mut i64,
-) -> corral_result {
-    guard(|| {
-        let c = counter.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
-        let value = out_arg(value)?;
-        applied(wait(c.counter.add(delta))?, value)
-    })
-}
-
-/// The current value.
-///
-/// # Safety
-///
-/// `counter` is NULL or live; `value` is writable.
-#[no_mangle]
-pub unsafe extern "C" fn corral_counter_get(counter: *const corral_counter, value: *mut i64) -> corral_result {
-    guard(|| {
-        let c = counter.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
-        let value = out_arg(value)?;
-        *value = wait(c.counter.get())?.post_value;
-        Ok(())
-    })
-}
-
-/// Sets the value to `new_value` if it is `expected`: `CORRAL_OK`, or
-/// `CORRAL_BAD_VERSION` when it was not (nothing changed).
-///
-/// # Safety
-///
-/// `counter` is NULL or live.
-#[no_mangle]
-pub unsafe extern "C" fn corral_counter_compare_and_set(
-    counter: *const corral_counter,
-    expected: i64,
-    new_value: i64,
-) -> corral_result {
-    guard(|| {
-        let c = counter.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
-        let mut ignored = 0;
-        applied(wait(c.counter.compare_and_set(expected, new_value))?, &mut ignored)
-    })
-}
-
-/// Frees a counter; NULL does nothing.
-///
-/// # Safety
-///
-/// `counter` is NULL or not yet freed.
-#[no_mangle]
-pub unsafe extern "C" fn corral_counter_free(counter: *mut corral_counter) {
-    free_handle(counter)
-}
 
 /// A counting semaphore: at most `max_leases` holders at a time.
 #[allow(non_camel_case_types)]
@@ -437,6 +303,13 @@ pub struct corral_bytes {
     bytes: Vec<u8>,
 }
 
+impl corral_bytes {
+    /// A new heap item for C.
+    pub(crate) fn boxed(bytes: Vec<u8>) -> *mut corral_bytes {
+        Box::into_raw(Box::new(corral_bytes { bytes }))
+    }
+}
+
 /// Takes the oldest item off the queue, waiting up to `timeout_ms` (0: only
 /// if one is there; `CORRAL_WAIT_FOREVER`): `CORRAL_OK` with the item as a
 /// new `corral_bytes`, or `CORRAL_TIMEOUT`. (The item is returned whole, so
@@ -462,14 +335,30 @@ pub unsafe extern "C" fn corral_queue_take(
     guard(|| {
         let q = queue.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let out = out_arg(out)?;
-        let item = match timeout_arg(timeout_ms)? {
-            None => wait(q.queue.take())?,
-            Some(t) if t.is_zero() => wait(q.queue.get())?.ok_or(CORRAL_TIMEOUT)?,
-            Some(t) => wait(q.queue.take_timeout(t))?.ok_or(CORRAL_TIMEOUT)?,
-        };
-        *out = Box::into_raw(Box::new(corral_bytes { bytes: item }));
+        *out = take_item(timeout_ms, || q.queue.take(), || q.queue.get(), |t| q.queue.take_timeout(t))?;
         Ok(())
     })
+}
+
+/// Takes an item off a queue as `corral_queue_take` says, with the queue's
+/// three ways of taking: waiting forever, only if one is there, or up to a time.
+pub(crate) fn take_item<Take, Get, TakeTimeout>(
+    timeout_ms: i64,
+    take: impl FnOnce() -> Take,
+    get: impl FnOnce() -> Get,
+    take_timeout: impl FnOnce(std::time::Duration) -> TakeTimeout,
+) -> Result<*mut corral_bytes, corral_result>
+where
+    Take: std::future::Future<Output = corral_core::client::Result<Vec<u8>>>,
+    Get: std::future::Future<Output = corral_core::client::Result<Option<Vec<u8>>>>,
+    TakeTimeout: std::future::Future<Output = corral_core::client::Result<Option<Vec<u8>>>>,
+{
+    let item = match timeout_arg(timeout_ms)? {
+        None => wait(take())?,
+        Some(t) if t.is_zero() => wait(get())?.ok_or(CORRAL_TIMEOUT)?,
+        Some(t) => wait(take_timeout(t))?.ok_or(CORRAL_TIMEOUT)?,
+    };
+    Ok(corral_bytes::boxed(item))
 }
 
 /// The bytes (owned by `bytes`; NULL for NULL).

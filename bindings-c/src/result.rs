@@ -108,6 +108,8 @@ pub const CORRAL_PANIC: corral_result = -1008;
 pub const CORRAL_NOT_HELD: corral_result = -1009;
 /// corral: too many `_async` calls are waiting for their completions.
 pub const CORRAL_QUEUE_FULL: corral_result = -1010;
+/// corral: a wait was cancelled (`corral_election_cancel`) before it got what it waited for.
+pub const CORRAL_CANCELLED: corral_result = -1011;
 
 /// Every code with its message, NUL-terminated.
 const MESSAGES: &[(corral_result, &str)] = &[
@@ -154,6 +156,7 @@ const MESSAGES: &[(corral_result, &str)] = &[
     (CORRAL_PANIC, "internal panic caught at the C boundary\0"),
     (CORRAL_NOT_HELD, "not held\0"),
     (CORRAL_QUEUE_FULL, "too many calls waiting for their completions\0"),
+    (CORRAL_CANCELLED, "cancelled\0"),
 ];
 
 /// The message for `code` as a static NUL-terminated string (never NULL;

@@ -13,11 +13,16 @@ pub struct corral_strings {
 }
 
 impl corral_strings {
-    /// A new heap list for C; a string with a NUL byte cannot be returned.
-    pub fn boxed(items: Vec<String>) -> Result<*mut corral_strings, corral_result> {
+    /// A list for C; a string with a NUL byte cannot be returned.
+    pub fn new(items: Vec<String>) -> Result<corral_strings, corral_result> {
         let items =
             items.into_iter().map(CString::new).collect::<Result<Vec<_>, _>>().map_err(|_| CORRAL_INVALID_UTF8)?;
-        Ok(Box::into_raw(Box::new(corral_strings { items })))
+        Ok(corral_strings { items })
+    }
+
+    /// A new heap list for C, as `new`.
+    pub fn boxed(items: Vec<String>) -> Result<*mut corral_strings, corral_result> {
+        Ok(Box::into_raw(Box::new(corral_strings::new(items)?)))
     }
 }
 

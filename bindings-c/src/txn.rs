@@ -3,12 +3,13 @@
 //! result as `corral_txn_results`.
 
 use std::ffi::{c_char, CString};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use corral_core::client::{Client, CreateOptions, OpResult};
+use corral_core::client::{Client, CreateOptions, OpResult, Transaction};
 use corral_core::proto::{Code, CreateMode, Stat};
 
 use crate::client::{corral_client, corral_stat, put_stat};
+use crate::completion::Orderer;
 use crate::ffi::{bytes_arg, out_arg, str_arg};
 use crate::result::*;
 
@@ -25,12 +26,56 @@ enum Op {
 pub struct corral_txn {
     client: Client,
     ops: Mutex<Vec<Op>>,
+    /// The client's completion order, for `corral_txn_commit_async`.
+    pub(crate) orderer: Arc<Orderer>,
+}
+
+impl corral_txn {
+    /// The collected sub-ops as a core transaction; the handle is emptied.
+    pub(crate) fn take(&self) -> Result<Transaction, corral_result> {
+        let ops = std::mem::take(&mut *self.ops.lock().map_err(|_| CORRAL_PANIC)?);
+        let mut t = self.client.transaction();
+        for op in &ops {
+            t = match op {
+                Op::Create { path, data, mode } => t.create(path, data, &CreateOptions::mode(*mode)),
+                Op::Delete { path, version } => t.delete(path, *version),
+                Op::Set { path, data, version } => t.set_data(path, data, *version),
+                Op::Check { path, version } => t.check(path, *version),
+            };
+        }
+        Ok(t)
+    }
 }
 
 /// What each sub-op of a committed transaction did.
 #[allow(non_camel_case_types)]
 pub struct corral_txn_results {
     results: Vec<(corral_result, Option<CString>, Option<Stat>)>,
+}
+
+impl corral_txn_results {
+    /// Every sub-op's result, and the code of the first failing sub-op
+    /// (`CORRAL_OK` when the transaction applied).
+    pub(crate) fn collect(results: Vec<OpResult>) -> Result<(corral_result, corral_txn_results), corral_result> {
+        let mut first_failure = CORRAL_OK;
+        let results = results
+            .into_iter()
+            .map(|r| match r {
+                OpResult::Created { path, stat } => {
+                    Ok((CORRAL_OK, Some(CString::new(path).map_err(|_| CORRAL_INVALID_UTF8)?), stat))
+                }
+                OpResult::SetData(stat) => Ok((CORRAL_OK, None, Some(stat))),
+                OpResult::Error(code) => {
+                    if first_failure == CORRAL_OK && code != Code::Ok && code != Code::RuntimeInconsistency {
+                        first_failure = from_code(code);
+                    }
+                    Ok((from_code(code), None, None))
+                }
+                _ => Ok((CORRAL_OK, None, None)),
+            })
+            .collect::<Result<Vec<_>, corral_result>>()?;
+        Ok((first_failure, corral_txn_results { results }))
+    }
 }
 
 /// Starts a transaction on `zk`'s session.
@@ -53,9 +98,10 @@ pub struct corral_txn_results {
 #[no_mangle]
 pub unsafe extern "C" fn corral_txn_new(zk: *const corral_client, out: *mut *mut corral_txn) -> corral_result {
     guard(|| {
-        let client = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.get()?;
+        let zk = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
+        let client = zk.get()?;
         let out = out_arg(out)?;
-        *out = Box::into_raw(Box::new(corral_txn { client, ops: Mutex::new(Vec::new()) }));
+        *out = Box::into_raw(Box::new(corral_txn { client, ops: Mutex::new(Vec::new()), orderer: zk.orderer() }));
         Ok(())
     })
 }
@@ -151,38 +197,13 @@ pub unsafe extern "C" fn corral_txn_commit(txn: *const corral_txn, out: *mut *mu
     let rc = guard(|| {
         let txn = txn.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?;
         let out = out_arg(out)?;
-        let ops = std::mem::take(&mut *txn.ops.lock().map_err(|_| CORRAL_PANIC)?);
-        let results = {
-            let mut t = txn.client.transaction();
-            for op in &ops {
-                t = match op {
-                    Op::Create { path, data, mode } => t.create(path, data, &CreateOptions::mode(*mode)),
-                    Op::Delete { path, version } => t.delete(path, *version),
-                    Op::Set { path, data, version } => t.set_data(path, data, *version),
-                    Op::Check { path, version } => t.check(path, *version),
-                };
-            }
-            corral_core::runtime::block_on(t.commit_results())
-                .map_err(|e| from_block(&e))?
-                .map_err(|e| from_client(&e))?
-        };
-        let results = results
-            .into_iter()
-            .map(|r| match r {
-                OpResult::Created { path, stat } => {
-                    Ok((CORRAL_OK, Some(CString::new(path).map_err(|_| CORRAL_INVALID_UTF8)?), stat))
-                }
-                OpResult::SetData(stat) => Ok((CORRAL_OK, None, Some(stat))),
-                OpResult::Error(code) => {
-                    if first_failure == CORRAL_OK && code != Code::Ok && code != Code::RuntimeInconsistency {
-                        first_failure = from_code(code);
-                    }
-                    Ok((from_code(code), None, None))
-                }
-                _ => Ok((CORRAL_OK, None, None)),
-            })
-            .collect::<Result<Vec<_>, corral_result>>()?;
-        *out = Box::into_raw(Box::new(corral_txn_results { results }));
+        let t = txn.take()?;
+        let results = corral_core::runtime::block_on(t.commit_results())
+            .map_err(|e| from_block(&e))?
+            .map_err(|e| from_client(&e))?;
+        let (first, results) = corral_txn_results::collect(results)?;
+        first_failure = first;
+        *out = Box::into_raw(Box::new(results));
         Ok(())
     });
     if rc == CORRAL_OK {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use corral_core::client::{KeeperState, OneshotWatch, State, WatchedEvent};
-use corral_core::proto::AddWatchMode;
+use corral_core::proto::{AddWatchMode, WatcherType};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -35,6 +35,17 @@ pub const CORRAL_EVENT_DATA_WATCH_REMOVED: i32 = 5;
 pub const CORRAL_EVENT_CHILD_WATCH_REMOVED: i32 = 6;
 /// Event type: a persistent watch was removed.
 pub const CORRAL_EVENT_PERSISTENT_WATCH_REMOVED: i32 = 7;
+
+/// Watcher type: one-shot child watches (`ZWATCHTYPE_CHILD`).
+pub const CORRAL_WATCHER_CHILDREN: i32 = 1;
+/// Watcher type: one-shot data and exists watches (`ZWATCHTYPE_DATA`).
+pub const CORRAL_WATCHER_DATA: i32 = 2;
+/// Watcher type: every watch on the path (`ZWATCHTYPE_ANY`).
+pub const CORRAL_WATCHER_ANY: i32 = 3;
+/// Watcher type: persistent watches (`corral_client_add_watch`, not recursive).
+pub const CORRAL_WATCHER_PERSISTENT: i32 = 4;
+/// Watcher type: persistent recursive watches.
+pub const CORRAL_WATCHER_PERSISTENT_RECURSIVE: i32 = 5;
 
 /// Event state: a node event of a connected session (`ZOO_CONNECTED_STATE`).
 pub const CORRAL_EVENT_STATE_CONNECTED: i32 = 3;
@@ -308,6 +319,42 @@ pub unsafe extern "C" fn corral_watch_free(watch: *mut corral_watch) {
     let watch = Box::from_raw(watch);
     watch.live.store(false, Ordering::Release);
     watch.task.abort();
+}
+
+/// Removes this client's watches of `watcher_type` (`CORRAL_WATCHER_*`;
+/// `CORRAL_WATCHER_ANY`: all of them) on `path`, on the server and here
+/// (ZooKeeper 3.5's removeWatches). Each removed watch's callback runs once
+/// more, with `CORRAL_EVENT_DATA_WATCH_REMOVED`,
+/// `CORRAL_EVENT_CHILD_WATCH_REMOVED` or `CORRAL_EVENT_PERSISTENT_WATCH_REMOVED`
+/// (a persistent watch then ends; still free its handle).
+/// `CORRAL_NO_WATCHER` when there was no such watch.
+///
+/// ```c
+/// corral_client_exists_watch(zk, "/config", NULL, on_event, NULL);
+/// corral_client_remove_watches(zk, "/config", CORRAL_WATCHER_ANY);   // on_event gets DATA_WATCH_REMOVED
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or a live handle; `path` is a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn corral_client_remove_watches(
+    zk: *const corral_client,
+    path: *const c_char,
+    watcher_type: i32,
+) -> corral_result {
+    guard(|| {
+        let path = str_arg(path)?;
+        let kind = match watcher_type {
+            CORRAL_WATCHER_CHILDREN => WatcherType::Children,
+            CORRAL_WATCHER_DATA => WatcherType::Data,
+            CORRAL_WATCHER_ANY => WatcherType::Any,
+            CORRAL_WATCHER_PERSISTENT => WatcherType::Persistent,
+            CORRAL_WATCHER_PERSISTENT_RECURSIVE => WatcherType::PersistentRecursive,
+            _ => return Err(CORRAL_INVALID_ARGUMENT),
+        };
+        call(zk, |c| Ok(async move { c.remove_watches(path, kind).await }))
+    })
 }
 
 /// The client's state now (`CORRAL_STATE_*`).
