@@ -276,15 +276,24 @@ export declare class Client {
    * `watch()` iterates it.
    */
   addWatch(path: string, options?: AddWatchOptions | undefined | null): Promise<WatchStream>
-  /** A lock at `path` (Curator's `InterProcessMutex`), each acquisition with a fencing token. */
-  lock(path: string): Lock
-  /** A read-write lock at `path` (Curator's `InterProcessReadWriteLock`). */
-  readWriteLock(path: string): ReadWriteLock
+  /**
+   * A lock at `path`, each acquisition with a fencing token: Curator's
+   * `InterProcessMutex` nodes, or kazoo's `Lock` ones with
+   * `{ layout: 'kazoo' }` (to share the path with kazoo processes).
+   */
+  lock(path: string, options?: LayoutOptions | undefined | null): Lock
+  /**
+   * A read-write lock at `path`: Curator's `InterProcessReadWriteLock`
+   * nodes, or kazoo's `ReadLock`/`WriteLock` ones with `{ layout: 'kazoo' }`.
+   */
+  readWriteLock(path: string, options?: LayoutOptions | undefined | null): ReadWriteLock
   /**
    * A semaphore at `path` granting at most `maxLeases` leases at a time
-   * (Curator's `InterProcessSemaphoreV2`; every user must agree on `maxLeases`).
+   * (every user must agree on `maxLeases`): Curator's
+   * `InterProcessSemaphoreV2` layout, or kazoo's `Semaphore` one with
+   * `{ layout: 'kazoo' }`.
    */
-  semaphore(path: string, maxLeases: number): Semaphore
+  semaphore(path: string, maxLeases: number, options?: LayoutOptions | undefined | null): Semaphore
   /**
    * A contender in the leader election at `path` (Curator's `LeaderSelector`);
    * `identifier` is what `contenders()` lists.
@@ -939,6 +948,11 @@ export interface ElectionOptions {
    * `run` then only ends on `cancel()` or an error.
    */
   autoRequeue?: boolean
+  /**
+   * `'curator'` (the default: Curator's `LeaderSelector` nodes) or
+   * `'kazoo'` (kazoo's `Election`, a kazoo `Lock` on the path).
+   */
+  layout?: 'curator' | 'kazoo'
 }
 
 /** One row of ZooKeeper's code table, as JS sees it. */
@@ -983,6 +997,17 @@ export interface IdGeneratorOptions {
   prefix?: string
   /** Keep each id's node (persistent-sequential) instead of deleting it. */
   keepNodes?: boolean
+}
+
+/** Whose node layout a lock, read-write lock or semaphore follows. */
+export interface LayoutOptions {
+  /**
+   * `'curator'` (the default: Curator's recipes share the path) or
+   * `'kazoo'` (kazoo's recipes share it).
+   */
+  layout?: 'curator' | 'kazoo'
+  /** Stored in each of this value's nodes (kazoo's contender identifier). */
+  identifier?: string
 }
 
 /** Options of `leader()`. */

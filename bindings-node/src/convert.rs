@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use corral::client::{KeeperState, WatchedEvent as CoreEvent};
 use corral::proto::{perms, Acl as CoreAcl, CreateMode, EventType, Id, Stat as CoreStat};
+use corral::recipes::lock::Naming;
 use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
 
@@ -156,4 +157,14 @@ pub(crate) fn create_mode(flags: Option<i32>) -> Result<CreateMode, Failure> {
     let flags = flags.unwrap_or(0);
     CreateMode::from_flags(flags)
         .ok_or_else(|| Failure::corral("ERR_CORRAL_ARGUMENT", format!("mode: {flags} is not a CreateMode")))
+}
+
+/// A recipe's node layout from its name: `'curator'` (the default) or `'kazoo'`.
+pub(crate) fn naming(layout: Option<&str>) -> Result<Naming, Failure> {
+    match layout {
+        None => Ok(Naming::Curator),
+        Some(name) => name.parse().map_err(|_| {
+            Failure::corral("ERR_CORRAL_ARGUMENT", format!("layout: {name:?} is neither 'curator' nor 'kazoo'"))
+        }),
+    }
 }

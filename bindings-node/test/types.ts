@@ -28,6 +28,8 @@ export async function usage(): Promise<void> {
   }
   await client.transaction().create('/a', null).setData('/a', Buffer.from('1'), { version: 0 }).check('/a').remove('/a').commit({ signal: ac.signal })
   const lock = client.lock('/locks/db')
+  const shared = client.readWriteLock('/locks/shared', { layout: 'kazoo', identifier: 'me' })
+  await shared.readLock().acquire({ timeout: 1000 })
   const token: bigint | null = await lock.acquire({ signal: ac.signal })
   await lock.release()
   try {

@@ -14,6 +14,8 @@ use tokio::sync::watch;
 
 use super::{live, wait_options, Slot, WaitOptions};
 use crate::client::CallOptions;
+use crate::convert::naming;
+use crate::error::Failure;
 use crate::events::{EventStream, Feed};
 use crate::promise::spawn_value;
 
@@ -27,6 +29,10 @@ pub struct ElectionOptions {
     /// After the callback returns, queue up again (Curator's `autoRequeue`):
     /// `run` then only ends on `cancel()` or an error.
     pub auto_requeue: Option<bool>,
+    /// `'curator'` (the default: Curator's `LeaderSelector` nodes) or
+    /// `'kazoo'` (kazoo's `Election`, a kazoo `Lock` on the path).
+    #[napi(ts_type = "'curator' | 'kazoo'")]
+    pub layout: Option<String>,
 }
 
 fn reason_name(r: LossReason) -> &'static str {
@@ -47,9 +53,17 @@ pub struct LeaderElection {
 }
 
 impl LeaderElection {
-    pub(crate) fn new(client: &CoreClient, path: &str, identifier: &str, options: Option<ElectionOptions>) -> Self {
-        let requeue = options.and_then(|o| o.auto_requeue).unwrap_or(false);
-        LeaderElection { election: CoreElection::new(client, path, identifier).auto_requeue(requeue) }
+    pub(crate) fn new(
+        client: &CoreClient,
+        path: &str,
+        identifier: &str,
+        options: Option<ElectionOptions>,
+    ) -> std::result::Result<Self, Failure> {
+        let (requeue, layout) = options.map(|o| (o.auto_requeue, o.layout)).unwrap_or_default();
+        let election = CoreElection::new(client, path, identifier)
+            .auto_requeue(requeue.unwrap_or(false))
+            .with_naming(naming(layout.as_deref())?);
+        Ok(LeaderElection { election })
     }
 }
 

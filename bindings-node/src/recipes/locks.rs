@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use corral::client::{Client as CoreClient, Result as CoreResult};
-use corral::recipes::lock::Lock as CoreLock;
+use corral::recipes::lock::{Lock as CoreLock, Naming};
 use corral::recipes::rwlock::{ReadWriteLock as CoreRwLock, ReadWriteLockHalf};
 use corral::recipes::semaphore::{Lease as CoreLease, Semaphore as CoreSemaphore};
 use napi::bindgen_prelude::{BigInt, PromiseRaw};
@@ -161,8 +161,9 @@ pub struct Lock {
 }
 
 impl Lock {
-    pub(crate) fn new(client: &CoreClient, path: &str) -> Lock {
-        let lock = Arc::new(tokio::sync::Mutex::new(InRuntime::new(CoreLock::new(client, path))));
+    pub(crate) fn new(client: &CoreClient, path: &str, naming: Naming, data: &[u8]) -> Lock {
+        let lock = CoreLock::with_naming(client, path, naming).with_data(data);
+        let lock = Arc::new(tokio::sync::Mutex::new(InRuntime::new(lock)));
         Lock { path: path.to_string(), holder: Holder::new(lock, |l| l) }
     }
 }
@@ -204,11 +205,9 @@ pub struct ReadWriteLock {
 }
 
 impl ReadWriteLock {
-    pub(crate) fn new(client: &CoreClient, path: &str) -> ReadWriteLock {
-        ReadWriteLock {
-            path: path.to_string(),
-            lock: Arc::new(tokio::sync::Mutex::new(InRuntime::new(CoreRwLock::new(client, path)))),
-        }
+    pub(crate) fn new(client: &CoreClient, path: &str, naming: Naming, data: &[u8]) -> ReadWriteLock {
+        let lock = CoreRwLock::new(client, path).with_naming(naming).with_data(data);
+        ReadWriteLock { path: path.to_string(), lock: Arc::new(tokio::sync::Mutex::new(InRuntime::new(lock))) }
     }
 }
 
@@ -264,8 +263,9 @@ pub struct Semaphore {
 }
 
 impl Semaphore {
-    pub(crate) fn new(client: &CoreClient, path: &str, max_leases: u32) -> Semaphore {
-        Semaphore { semaphore: Arc::new(CoreSemaphore::new(client, path, max_leases as usize)) }
+    pub(crate) fn new(client: &CoreClient, path: &str, max_leases: u32, naming: Naming, data: &[u8]) -> Semaphore {
+        let semaphore = CoreSemaphore::new(client, path, max_leases as usize).with_naming(naming).with_data(data);
+        Semaphore { semaphore: Arc::new(semaphore) }
     }
 
     /// Core's acquisition of `count` leases, each a JS `Lease`.

@@ -11,11 +11,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use corral::client::Client as CoreClient;
+use corral::recipes::lock::Naming;
 use napi::bindgen_prelude::{Buffer, Object, PromiseRaw, ToNapiValue};
 use napi::Env;
 use napi_derive::napi;
 
 use crate::client::{CallOptions, Client};
+use crate::convert::naming;
 use crate::error::{throw, Failure, Outcome};
 use crate::events::EventStream;
 use crate::promise::spawn_value;
@@ -179,6 +181,24 @@ impl<T> Slot<T> {
     }
 }
 
+/// Whose node layout a lock, read-write lock or semaphore follows.
+#[napi(object, object_to_js = false)]
+pub struct LayoutOptions {
+    /// `'curator'` (the default: Curator's recipes share the path) or
+    /// `'kazoo'` (kazoo's recipes share it).
+    #[napi(ts_type = "'curator' | 'kazoo'")]
+    pub layout: Option<String>,
+    /// Stored in each of this value's nodes (kazoo's contender identifier).
+    pub identifier: Option<String>,
+}
+
+/// The naming and node data `options` ask for.
+fn layout(env: &Env, options: Option<LayoutOptions>) -> napi::Result<(Naming, Vec<u8>)> {
+    let options = options.unwrap_or(LayoutOptions { layout: None, identifier: None });
+    let naming = naming(options.layout.as_deref()).map_err(|f| throw(env, f))?;
+    Ok((naming, options.identifier.unwrap_or_default().into_bytes()))
+}
+
 /// The value of a [`Slot`], or the refusal of a closed one.
 pub(crate) fn live<R>(value: Option<R>, what: &str) -> Outcome<R> {
     value.ok_or_else(|| closed(what))
@@ -187,23 +207,42 @@ pub(crate) fn live<R>(value: Option<R>, what: &str) -> Outcome<R> {
 /// The recipes, made for this client's session (it must be connected).
 #[napi]
 impl Client {
-    /// A lock at `path` (Curator's `InterProcessMutex`), each acquisition with a fencing token.
+    /// A lock at `path`, each acquisition with a fencing token: Curator's
+    /// `InterProcessMutex` nodes, or kazoo's `Lock` ones with
+    /// `{ layout: 'kazoo' }` (to share the path with kazoo processes).
     #[napi]
-    pub fn lock(&self, env: Env, path: String) -> napi::Result<Lock> {
-        Ok(Lock::new(&session(&env, self)?, &path))
+    pub fn lock(&self, env: Env, path: String, options: Option<LayoutOptions>) -> napi::Result<Lock> {
+        let (naming, data) = layout(&env, options)?;
+        Ok(Lock::new(&session(&env, self)?, &path, naming, &data))
     }
 
-    /// A read-write lock at `path` (Curator's `InterProcessReadWriteLock`).
+    /// A read-write lock at `path`: Curator's `InterProcessReadWriteLock`
+    /// nodes, or kazoo's `ReadLock`/`WriteLock` ones with `{ layout: 'kazoo' }`.
     #[napi]
-    pub fn read_write_lock(&self, env: Env, path: String) -> napi::Result<ReadWriteLock> {
-        Ok(ReadWriteLock::new(&session(&env, self)?, &path))
+    pub fn read_write_lock(
+        &self,
+        env: Env,
+        path: String,
+        options: Option<LayoutOptions>,
+    ) -> napi::Result<ReadWriteLock> {
+        let (naming, data) = layout(&env, options)?;
+        Ok(ReadWriteLock::new(&session(&env, self)?, &path, naming, &data))
     }
 
     /// A semaphore at `path` granting at most `maxLeases` leases at a time
-    /// (Curator's `InterProcessSemaphoreV2`; every user must agree on `maxLeases`).
+    /// (every user must agree on `maxLeases`): Curator's
+    /// `InterProcessSemaphoreV2` layout, or kazoo's `Semaphore` one with
+    /// `{ layout: 'kazoo' }`.
     #[napi]
-    pub fn semaphore(&self, env: Env, path: String, max_leases: u32) -> napi::Result<Semaphore> {
-        Ok(Semaphore::new(&session(&env, self)?, &path, max_leases))
+    pub fn semaphore(
+        &self,
+        env: Env,
+        path: String,
+        max_leases: u32,
+        options: Option<LayoutOptions>,
+    ) -> napi::Result<Semaphore> {
+        let (naming, data) = layout(&env, options)?;
+        Ok(Semaphore::new(&session(&env, self)?, &path, max_leases, naming, &data))
     }
 
     /// A contender in the leader election at `path` (Curator's `LeaderSelector`);
@@ -216,7 +255,7 @@ impl Client {
         identifier: String,
         options: Option<ElectionOptions>,
     ) -> napi::Result<LeaderElection> {
-        Ok(LeaderElection::new(&session(&env, self)?, &path, &identifier, options))
+        LeaderElection::new(&session(&env, self)?, &path, &identifier, options).map_err(|f| throw(&env, f))
     }
 
     /// A participant `id` of the leader latch at `path` (Curator's `LeaderLatch`); `start()` it.
