@@ -11,15 +11,15 @@ use corral::client::{
     OneshotWatch, OpResult as CoreOpResult, State, WatchStream as CoreWatchStream,
 };
 use corral::proto::{Acl as CoreAcl, AddWatchMode, Code, Stat as CoreStat, WatcherType};
-use napi::bindgen_prelude::{BigInt, Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{BigInt, Buffer, Either3, JsObjectValue, Null, Object, PromiseRaw, ToNapiValue, Unknown};
 use napi::{Env, Result};
 use napi_derive::napi;
 use tokio::sync::broadcast;
 
 use crate::convert::{create_mode, Acl, Stat, WatchedEvent};
 use crate::error::{throw, Failure, Outcome};
-use crate::promise::{spawn, spawn_value};
-use crate::teardown::{on_teardown, Teardown};
+use crate::promise::{passive, spawn, spawn_value};
+use crate::teardown::{on_teardown, Closing, Teardown};
 
 /// How to connect.
 #[napi(object, object_to_js = false)]
@@ -179,11 +179,14 @@ impl Shared {
 }
 
 impl Teardown for Shared {
-    fn teardown(self: Arc<Self>) {
+    fn teardown(self: Arc<Self>) -> Closing {
         self.closed.store(true, Ordering::Release);
-        if let Some(c) = self.client.lock().ok().and_then(|mut c| c.take()) {
-            corral::runtime::get().spawn(async move { c.close().await });
-        }
+        let client = self.client.lock().ok().and_then(|mut c| c.take());
+        Box::pin(async move {
+            if let Some(c) = client {
+                c.close().await;
+            }
+        })
     }
 }
 
@@ -326,13 +329,11 @@ impl Client {
     #[napi(
         ts_return_type = "Promise<'connected' | 'suspended' | 'reconnected' | 'lost' | 'closed' | 'readOnly' | null>"
     )]
-    pub fn next_state<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, Option<&'static str>>> {
+    pub fn next_state<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
         let shared = self.shared.clone();
         let fut = async move {
             let mut feed = shared.states.lock().await;
-            let Some(f) = feed.as_mut() else {
-                return Ok(None);
-            };
+            let f = feed.as_mut()?;
             let state = match f.first.take() {
                 Some(s) => Some(s),
                 None => loop {
@@ -346,9 +347,9 @@ impl Client {
             if matches!(state, None | Some(State::Closed)) {
                 *feed = None;
             }
-            Ok(state.map(state_name))
+            state.map(state_name)
         };
-        spawn_value(env, None, fut)
+        passive(env, fut)
     }
 
     /// The connection state now (`null` before `connect()`).

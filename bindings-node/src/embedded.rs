@@ -16,7 +16,7 @@ use napi_derive::napi;
 use crate::client::Client;
 use crate::error::{Failure, Outcome};
 use crate::promise::{spawn, spawn_value};
-use crate::teardown::{on_teardown, Teardown};
+use crate::teardown::{on_teardown, Closing, Teardown};
 
 /// Settings of an embedded server; none: 127.0.0.1, an ephemeral port, a
 /// temporary data directory. Applied as `corral server` applies them: the
@@ -66,18 +66,20 @@ fn builder(o: ServerOptions) -> Outcome<ServerBuilder> {
 }
 
 impl Teardown for tokio::sync::Mutex<Option<CoreServer>> {
-    fn teardown(self: Arc<Self>) {
-        corral::runtime::get().spawn(async move {
+    fn teardown(self: Arc<Self>) -> Closing {
+        Box::pin(async move {
             if let Some(s) = self.lock().await.take() {
                 let _ = s.close().await;
             }
-        });
+        })
     }
 }
 
 impl Teardown for CoreCluster {
-    fn teardown(self: Arc<Self>) {
-        corral::runtime::get().spawn(async move { self.close().await });
+    fn teardown(self: Arc<Self>) -> Closing {
+        Box::pin(async move {
+            let _ = self.close().await;
+        })
     }
 }
 

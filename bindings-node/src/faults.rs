@@ -12,11 +12,12 @@ use napi_derive::napi;
 use crate::client::Client;
 use crate::promise::{spawn, spawn_value};
 use crate::recipes::InRuntime;
-use crate::teardown::{on_teardown, Teardown};
+use crate::teardown::{on_teardown, Closing, Teardown};
 
 impl Teardown for InRuntime<CoreRelay> {
-    fn teardown(self: Arc<Self>) {
+    fn teardown(self: Arc<Self>) -> Closing {
         self.close();
+        Box::pin(async {})
     }
 }
 

@@ -3,11 +3,13 @@
 //! acquisition deletes its node) and rejects with an AbortError.
 
 use std::future::Future;
+use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use napi::bindgen_prelude::{
     FnArgs, Function, FunctionRef, JsObjectValue, Object, ObjectRef, PromiseRaw, ToNapiValue, Unknown,
 };
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Result};
 use tokio::sync::watch;
 
@@ -106,4 +108,33 @@ where
     T: ToNapiValue + Send + 'static,
 {
     spawn(env, signal, fut, |_, v| Ok(v))
+}
+
+/// A Promise of `fut`'s value that does not keep Node's event loop alive
+/// while it is pending: for the `'state'` feed index.js pumps for as long as
+/// the client lives, so that a process whose work is done exits although a
+/// client was left open. It resolves through a weak threadsafe function made
+/// from the Promise's own `resolve`. (Never for what a caller awaits: Node
+/// would end the process under a pending `await`.)
+pub(crate) fn passive<'env, T, F>(env: &'env Env, fut: F) -> Result<Unknown<'env>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    type Resolve<'a, T> = Function<'a, T, Unknown<'a>>;
+    let fut = Mutex::new(Some(fut));
+    let executor = env.create_function_from_closure::<FnArgs<(Unknown, Unknown)>, (), _>("passive", move |ctx| {
+        let resolve: Resolve<T> = ctx.get(0)?;
+        let tsfn = resolve.build_threadsafe_function::<T>().callee_handled::<false>().weak::<true>().build()?;
+        if let Some(fut) = fut.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            corral::runtime::get().spawn(async move {
+                let value = fut.await;
+                tsfn.call(value, ThreadsafeFunctionCallMode::NonBlocking);
+            });
+        }
+        Ok(())
+    })?;
+    let promise: Function<Function<FnArgs<(Unknown, Unknown)>, ()>, Unknown> =
+        env.get_global()?.get_named_property("Promise")?;
+    promise.new_instance(executor)
 }

@@ -41,3 +41,36 @@ it('exits once its clients are closed; pending calls settle', async () => {
   assert.match(stdout, /^waiter CONNECTION_LOSS$/m);
   assert.match(stdout, /^end$/m);
 });
+
+const UNCLOSED = `
+const { Client, CreateMode } = require(${JSON.stringify(path.join(__dirname, '..'))});
+(async () => {
+  const client = new Client(process.argv[1], { sessionTimeout: 30000 });
+  client.on('state', (s) => console.log('state', s));
+  await client.connect();
+  await client.create('/unclosed', null, { mode: CreateMode.EPHEMERAL });
+  await client.getData('/unclosed');
+  console.log('work done; the client stays open');
+})();
+`;
+
+it('a process that leaves a client open exits once its work is done, ending the session', async () => {
+  const { EmbeddedServer, Client } = require('..');
+  const server = await EmbeddedServer.start();
+  const observer = new Client(server.connectString);
+  await observer.connect();
+  try {
+    // The open client and its 'state' listener do not hold the event loop.
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', UNCLOSED, server.connectString], {
+      timeout: 20_000,
+    });
+    assert.match(stdout, /^state connected$/m);
+    assert.match(stdout, /^work done; the client stays open$/m);
+    // At exit the addon closed the session: its ephemeral node is gone now,
+    // not 30 s later when the session would have expired.
+    assert.equal(await observer.exists('/unclosed'), null);
+  } finally {
+    await observer.close();
+    await server.close();
+  }
+});
