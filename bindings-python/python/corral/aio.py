@@ -26,7 +26,7 @@ from typing import Any, AsyncIterator, Callable, Generator, List, Optional, Sequ
 
 from corral import _corral
 from corral.client import _acl_tuples, _acls, _create_acl, _create_mode, _data, _event, _op_results, _ttl_ms
-from corral.recipes import DEFAULT_PRIORITY, _check_priority, _check_value, _check_values, _identifier
+from corral.recipes import DEFAULT_PRIORITY, _acquired, _check_priority, _check_value, _check_values, _identifier
 from corral.exceptions import NoNodeError, ZookeeperStoppedError
 from corral.security import ACL
 from corral.states import State, WatchedEvent, WatcherType, ZnodeStat
@@ -470,14 +470,18 @@ class Lock:
         self._native = _corral.Lock(client._c, path, self.identifier, self._KIND, layout)
 
     async def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
-        """Takes the lock (at most ``timeout`` seconds; not waiting unless ``blocking``);
-        whether it is held. :class:`corral.CancelledError` after :meth:`cancel`."""
+        """Takes the lock (at most ``timeout`` seconds; not waiting unless ``blocking``):
+        True once held, False when not ``blocking`` and it is taken.
+        :class:`corral.LockTimeout` when ``timeout`` runs out;
+        :class:`corral.CancelledError` after :meth:`cancel`."""
         if not ephemeral:
             raise ValueError("corral's lock nodes are always ephemeral")
-        return await self._native.acquire_async(blocking, timeout)
+        return _acquired(await self._native.acquire_async(blocking, timeout), blocking, self.path, timeout)
 
     async def release(self) -> bool:
-        """Undoes one acquisition (BadArgumentsError when not held). Returns True."""
+        """Undoes one acquisition; whether this object held the lock (False when not)."""
+        if self._native.state() == "RELEASED":
+            return False
         await self._native.release_async()
         return True
 
@@ -540,8 +544,10 @@ class Semaphore:
         self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases, layout)
 
     async def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
-        """Takes a lease; whether one is held. :class:`corral.CancelledError` after :meth:`cancel`."""
-        return await self._native.acquire_async(blocking, timeout)
+        """Takes a lease: True once held, False when not ``blocking`` and none is free.
+        :class:`corral.LockTimeout` when ``timeout`` runs out;
+        :class:`corral.CancelledError` after :meth:`cancel`."""
+        return _acquired(await self._native.acquire_async(blocking, timeout), blocking, self.path, timeout)
 
     async def release(self) -> bool:
         """Gives the lease back; False when none was held."""

@@ -11,7 +11,8 @@ operation concerned, or None)::
 
 The classes are defined once, in the native module, from core's code table.
 :class:`CancelledError` (kazoo's name) ends a recipe wait that ``cancel()``
-interrupted.
+interrupted; :class:`LockTimeout` (kazoo's name) says a lock or semaphore
+was not had within its ``timeout``.
 """
 
 from corral._corral import (
@@ -55,6 +56,12 @@ from corral._corral import (
     ThrottledOpError,
 )
 
+
+class LockTimeout(CorralError):
+    """A lock or semaphore was not had within ``timeout`` seconds (kazoo's
+    ``LockTimeout``): raised rather than returning False, so code that goes
+    on after ``acquire(timeout=...)`` never runs without the lock."""
+
 __all__ = [
     "CorralError",
     "ZookeeperError",
@@ -94,4 +101,5 @@ __all__ = [
     "SessionClosedRequireSaslError",
     "QuotaExceededError",
     "ThrottledOpError",
+    "LockTimeout",
 ]

@@ -56,7 +56,7 @@ from typing import (
 )
 
 from corral import _corral
-from corral.exceptions import CorralError
+from corral.exceptions import CorralError, LockTimeout
 from corral.states import ZnodeStat
 
 if TYPE_CHECKING:
@@ -125,6 +125,22 @@ def _check_values(values: object) -> List[bytes]:
 # ---- locks -----------------------------------------------------------------------
 
 
+def _acquired(got: bool, blocking: bool, path: str, timeout: Optional[float]) -> bool:
+    """kazoo's outcome of a lock or semaphore acquire: a blocking one that
+    ran out of time raises LockTimeout instead of returning False."""
+    if not got and blocking:
+        raise LockTimeout(f"Failed to acquire lock on {path} after {timeout} seconds")
+    return got
+
+
+def _released(native: Any) -> bool:
+    """kazoo's outcome of a lock release: False when the lock was not held."""
+    if native.state() == "RELEASED":
+        return False
+    native.release()
+    return True
+
+
 class Lock:
     """A distributed mutex (kazoo's ``Lock``; Curator's ``InterProcessMutex``).
 
@@ -161,7 +177,8 @@ class Lock:
 
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
         """Takes the lock: waits (at most ``timeout`` seconds) unless ``blocking`` is False.
-        Returns whether it is held (False after the timeout, where kazoo raises LockTimeout).
+        Returns True once held; False when not ``blocking`` and the lock is taken.
+        Raises :class:`corral.LockTimeout` when ``timeout`` runs out, as kazoo's does.
 
         Raises :class:`corral.CancelledError` when :meth:`cancel` is called
         meanwhile. ``ephemeral=False`` (kazoo's persistent lock nodes) is not
@@ -169,15 +186,12 @@ class Lock:
         """
         if not ephemeral:
             raise ValueError("corral's lock nodes are always ephemeral")
-        return self._native.acquire(blocking, timeout)
+        return _acquired(self._native.acquire(blocking, timeout), blocking, self.path, timeout)
 
     def release(self) -> bool:
-        """Undoes one acquisition; the last one deletes the lock node. Returns True.
-
-        Raises :class:`corral.BadArgumentsError` when the lock is not held.
-        """
-        self._native.release()
-        return True
+        """Undoes one acquisition; the last one deletes the lock node. Returns
+        whether this object held the lock (False, as kazoo's, when it did not)."""
+        return _released(self._native)
 
     def cancel(self) -> None:
         """Ends the acquisitions under way with :class:`corral.CancelledError`."""
@@ -269,11 +283,14 @@ class Semaphore:
 
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         """Takes a lease: waits (at most ``timeout`` seconds) unless ``blocking``
-        is False. Returns whether one is held (True at once if already).
+        is False. Returns True once one is held (at once if already); False
+        when not ``blocking`` and none is free.
 
-        Raises :class:`corral.CancelledError` when :meth:`cancel` is called meanwhile.
+        Raises :class:`corral.LockTimeout` when ``timeout`` runs out (kazoo's
+        behaviour), :class:`corral.CancelledError` when :meth:`cancel` is
+        called meanwhile.
         """
-        return self._native.acquire(blocking, timeout)
+        return _acquired(self._native.acquire(blocking, timeout), blocking, self.path, timeout)
 
     def release(self) -> bool:
         """Gives the lease back; False when none was held."""
