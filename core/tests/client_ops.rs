@@ -186,6 +186,12 @@ both_servers!(persistent_and_recursive_watches, |srv: TestServer| async move {
 both_servers!(chroot_ensure_path_and_recursive_delete, |srv: TestServer| async move {
     let root = srv.client().await;
     root.ensure_path("/app/deep/er").await.unwrap();
+    // A path ZooKeeper refuses creates nothing (it used to create /no-slash).
+    for bad in ["no-slash", "/app//x", "/app/x/", "/app/./x", "/app/../x", ""] {
+        assert_eq!(root.ensure_path(bad).await.unwrap_err().code, Code::BadArguments, "{bad:?}");
+    }
+    assert!(root.exists("/no-slash").await.unwrap().is_none());
+    assert!(root.exists("/app/x").await.unwrap().is_none());
     let zk = Client::connect(&format!("{}/app", srv.hosts())).await.unwrap();
     let p = zk.create("/deep/er/s-", b"", &CreateOptions::mode(CreateMode::PersistentSequential)).await.unwrap();
     assert_eq!(p, "/deep/er/s-0000000000");

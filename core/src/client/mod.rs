@@ -497,7 +497,10 @@ impl Client {
     }
 
     /// Creates `path` and any missing parents as persistent nodes (mkdir -p).
+    /// A path ZooKeeper would refuse (relative, `//`, a trailing `/`, `.`
+    /// or `..`) is BadArguments, and nothing is created.
     pub async fn ensure_path(&self, path: &str) -> Result<()> {
+        crate::tree::path::validate(path).map_err(|code| Error::at(code, path))?;
         if path == "/" || self.exists(path).await?.is_some() {
             return Ok(());
         }
