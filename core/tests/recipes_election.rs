@@ -492,6 +492,7 @@ async fn settle(parts: &[SetPartitioner], items: &[String], ids: &[String]) {
         for p in parts {
             if p.state() == PartitionState::Release {
                 p.release_set().await.unwrap();
+                assert_ne!(p.state(), PartitionState::Release, "release_set returned before the state moved on");
             }
         }
         if parts.iter().all(|p| p.state() == PartitionState::Acquired) {

@@ -258,8 +258,15 @@ impl Task {
         }
     }
 
+    /// Publishes a new state and share; the same again is no change.
     fn set(&self, state: PartitionState, share: Vec<String>) {
-        self.status.send_replace((state, share));
+        self.status.send_if_modified(|now| {
+            let changed = now.0 != state || now.1 != share;
+            if changed {
+                *now = (state, share);
+            }
+            changed
+        });
     }
 
     async fn wake(
@@ -358,6 +365,9 @@ impl Task {
                     Wake::Watch(_) | Wake::State(State::Suspended | State::ReadOnly) => break,
                     Wake::Cmd(Cmd::Release(ack)) => {
                         self.release_locks().await;
+                        // Moved on before the caller hears back: whoever
+                        // waits for the next change never sees Release again.
+                        self.set(PartitionState::Allocating, Vec::new());
                         let _ = ack.send(());
                         continue 'alloc;
                     }
@@ -373,6 +383,9 @@ impl Task {
                 match self.wake(&mut None, &mut None, None).await {
                     Wake::Cmd(Cmd::Release(ack)) => {
                         self.release_locks().await;
+                        // Moved on before the caller hears back: whoever
+                        // waits for the next change never sees Release again.
+                        self.set(PartitionState::Allocating, Vec::new());
                         let _ = ack.send(());
                         continue 'alloc;
                     }
