@@ -1113,7 +1113,9 @@ corral_result corral_discovery_new(const struct corral_client *zk, const char *b
 corral_result corral_discovery_register(const struct corral_discovery *discovery, const char *name, const char *id, const char *address, int32_t port, const char *payload_json);
 
 /**
- * Removes instance `id` of service `name` (registered here or not).
+ * Removes instance `id` of service `name` (registered here or not). A
+ * dynamic instance is re-created by the handle that registered it while
+ * that handle lives: unregister it there (or free that handle).
  *
  * # Safety
  *

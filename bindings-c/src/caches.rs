@@ -355,7 +355,9 @@ pub unsafe extern "C" fn corral_discovery_register(
     })
 }
 
-/// Removes instance `id` of service `name` (registered here or not).
+/// Removes instance `id` of service `name` (registered here or not). A
+/// dynamic instance is re-created by the handle that registered it while
+/// that handle lives: unregister it there (or free that handle).
 ///
 /// # Safety
 ///
