@@ -5,8 +5,8 @@
 use std::ffi::{c_char, CString};
 use std::time::Duration;
 
+use corral_core::embedded::Role;
 use corral_core::embedded::{expire_session, ClusterBuilder, FaultRelay, TestCluster};
-use corral_core::replication::Role;
 
 use crate::client::corral_client;
 use crate::ffi::{out_arg, str_arg};

@@ -25,8 +25,8 @@ use crate::runtime::block_on;
 pub fn to_py(err: EmbedError) -> PyErr {
     let text = err.to_string();
     match err {
-        EmbedError::Config(e) => error::config(e),
-        EmbedError::Server(e) => error::server(e),
+        e @ EmbedError::Config(_) => error::config(e.to_string()),
+        e @ EmbedError::Server(_) => error::server(e.to_string()),
         EmbedError::NoVoters | EmbedError::BadAddress(_) | EmbedError::NoSession => PyValueError::new_err(text),
         EmbedError::NoMember { .. } => PyIndexError::new_err(text),
         EmbedError::UnknownSession(_) => PyKeyError::new_err(text),
@@ -233,7 +233,7 @@ impl TestCluster {
     fn mode(&self, py: Python<'_>, index: i64) -> PyResult<Option<&'static str>> {
         let (cluster, index) = (self.cluster.clone(), member_index(index)?);
         let role = block_on(py, async move { cluster.mode(index).await })?;
-        Ok(role.map(corral::replication::Role::name))
+        Ok(role.map(corral::embedded::Role::name))
     }
 
     /// The index of the leading member, waiting up to `timeout` seconds.

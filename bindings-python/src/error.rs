@@ -119,14 +119,14 @@ pub fn to_py(err: Error) -> PyErr {
     })
 }
 
-/// A configuration that does not parse or validate.
-pub fn config(err: corral::server::config::ConfigError) -> PyErr {
-    ConfigurationError::new_err(err.to_string())
+/// A configuration that does not parse or validate (the kit's message names the key).
+pub fn config(message: String) -> PyErr {
+    ConfigurationError::new_err(message)
 }
 
 /// An embedded-server failure.
-pub fn server(err: corral::server::ServerError) -> PyErr {
-    ServerError::new_err(err.to_string())
+pub fn server(message: String) -> PyErr {
+    ServerError::new_err(message)
 }
 
 /// Registers the exception classes.

@@ -20,7 +20,7 @@ use pyo3::prelude::*;
 /// The digest identity of `user:password` (`user:base64(sha1(user:password))`).
 #[pyfunction]
 fn digest_id(user_password: &str) -> String {
-    corral::tree::acl::digest_id(user_password)
+    corral::client::digest_id(user_password)
 }
 
 #[pymodule]

@@ -76,8 +76,6 @@ where
 pub enum WaitError {
     /// A client operation failed.
     Client(corral::client::Error),
-    /// A server could not start or stop.
-    Server(corral::server::ServerError),
     /// The embedding and testing kit refused or failed.
     Embed(corral::embedded::EmbedError),
     /// Anything already a Python exception.
@@ -88,7 +86,6 @@ impl WaitError {
     pub fn into_py(self) -> PyErr {
         match self {
             WaitError::Client(e) => error::to_py(e),
-            WaitError::Server(e) => error::server(e),
             WaitError::Embed(e) => crate::embedded::to_py(e),
             WaitError::Py(e) => e,
         }
@@ -98,12 +95,6 @@ impl WaitError {
 impl From<corral::client::Error> for WaitError {
     fn from(e: corral::client::Error) -> Self {
         WaitError::Client(e)
-    }
-}
-
-impl From<corral::server::ServerError> for WaitError {
-    fn from(e: corral::server::ServerError) -> Self {
-        WaitError::Server(e)
     }
 }
 

@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+/// The `digest` scheme's id for `user:password`, as an ACL names it.
+pub use crate::tree::acl::digest_id;
 pub use builder::{ClientBuilder, ConnectString};
 pub use error::{Error, Result};
 pub use transaction::{OpResult, Transaction};

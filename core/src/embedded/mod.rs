@@ -20,6 +20,8 @@ use thiserror::Error;
 use crate::server::config::ConfigError;
 use crate::server::ServerError;
 
+/// A member's role, as `role()` of the kit's servers and clusters reports it.
+pub use crate::replication::Role;
 pub use cluster::{ClusterBuilder, TestCluster};
 pub use faults::{close_session, expire_session, FaultRelay};
 pub use server::{EmbeddedServer, ServerBuilder};
