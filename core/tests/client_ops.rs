@@ -321,3 +321,39 @@ both_servers!(a_session_resumes_from_its_id_and_password, |srv: TestServer| asyn
     assert_eq!(err.code, Code::SessionExpired);
     other.close().await;
 });
+
+both_servers!(set_hosts_moves_the_next_connection, |srv: TestServer| async move {
+    let mut srv = srv;
+    let zk = srv.client().await;
+    assert_eq!(zk.connected_host(), Some(srv.hosts()));
+    assert_eq!(zk.set_hosts("127.0.0.1:0").unwrap_err().code, Code::BadArguments);
+    assert_eq!(zk.set_hosts(",").unwrap_err().code, Code::BadArguments);
+    let chroot = format!("{}/elsewhere", srv.hosts());
+    assert_eq!(zk.set_hosts(&chroot).unwrap_err().code, Code::BadArguments);
+    let other = TestServer::start(srv.kind).await;
+    // A server refuses a client that has seen a newer zxid than its own:
+    // give the other one a longer history first.
+    let writer = other.client().await;
+    for i in 0..20 {
+        writer.create(&format!("/w{i}"), b"", &CreateOptions::default()).await.unwrap();
+    }
+    writer.close().await;
+    zk.set_hosts(&other.hosts()).unwrap();
+    // The current connection stays until it breaks.
+    assert_eq!(zk.connected_host(), Some(srv.hosts()));
+    zk.create("/still-here", b"", &CreateOptions::default()).await.unwrap();
+    srv.stop().await;
+    assert!(eventually(Duration::from_secs(30), || zk.connected_host() == Some(other.hosts())).await);
+    // The other server never saw the first session: a new one serves there.
+    assert!(eventually(T, || zk.state() == State::Reconnected).await);
+    assert_eq!(zk.exists("/still-here").await.unwrap(), None);
+    zk.close().await;
+    assert_eq!(zk.connected_host(), None);
+});
+
+both_servers!(reconfig_on_a_standalone_server_is_refused, |srv: TestServer| async move {
+    let zk = srv.client().await;
+    let e = zk.reconfig(None, Some("1"), None, -1).await.unwrap_err();
+    assert_eq!(e.code, Code::ReconfigDisabled, "{e}");
+    zk.close().await;
+});

@@ -74,10 +74,15 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
     let mut ever_connected = false;
     let mut disconnected_at: Option<Instant> = None;
     let mut attempt: u32 = 0;
-    let mut hosts = inner.hosts.clone();
+    let mut hosts = inner.hosts.lock().clone();
     hosts.shuffle(&mut rand::thread_rng());
     let mut host_idx = 0;
     loop {
+        if inner.hosts_changed.swap(false, Ordering::AcqRel) {
+            hosts = inner.hosts.lock().clone();
+            hosts.shuffle(&mut rand::thread_rng());
+            host_idx = 0;
+        }
         // Commands that arrive while disconnected fail at once: the caller decides to retry.
         loop {
             match cmds.try_recv() {
@@ -159,11 +164,14 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
                     inner.set_state(State::Suspended);
                     continue;
                 }
+                *inner.connected_to.lock() = Some(host.clone());
                 inner.set_state(state);
                 if let Some(f) = first.take() {
                     let _ = f.send(Ok(()));
                 }
-                match conn.serve(&inner, &mut cmds).await {
+                let ended = conn.serve(&inner, &mut cmds).await;
+                *inner.connected_to.lock() = None;
+                match ended {
                     Ended::Lost => {
                         disconnected_at = Some(Instant::now());
                         inner.set_state(State::Suspended);

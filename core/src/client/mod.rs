@@ -13,7 +13,7 @@ mod error;
 mod transaction;
 mod watch;
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -88,7 +88,12 @@ impl CreateOptions {
 }
 
 pub(crate) struct Inner {
-    hosts: Vec<String>,
+    /// The servers to try, replaced by [`Client::set_hosts`]; `hosts_changed`
+    /// tells the connection loop to pick the new list up at its next attempt.
+    hosts: Mutex<Vec<String>>,
+    hosts_changed: AtomicBool,
+    /// `host:port` of the server the client is connected to, if any.
+    connected_to: Mutex<Option<String>>,
     chroot: Option<String>,
     session_timeout: Duration,
     connection_timeout: Duration,
@@ -183,7 +188,9 @@ impl Client {
         let (cmds, rx) = mpsc::unbounded_channel();
         let (states, _) = broadcast::channel(STATE_EVENTS_MAX);
         let inner = Arc::new(Inner {
-            hosts: cs.hosts,
+            hosts: Mutex::new(cs.hosts),
+            hosts_changed: AtomicBool::new(false),
+            connected_to: Mutex::new(None),
             chroot: cs.chroot,
             session_timeout: b.session_timeout,
             connection_timeout: b.connection_timeout.unwrap_or(b.session_timeout),
@@ -228,6 +235,26 @@ impl Client {
     /// over, as ZooKeeper's own tests do to expire a session on purpose.
     pub fn session_password(&self) -> [u8; 16] {
         *self.inner.session_passwd.lock()
+    }
+
+    /// `host:port` of the server this client is connected to (None while disconnected).
+    pub fn connected_host(&self) -> Option<String> {
+        self.inner.connected_to.lock().clone()
+    }
+
+    /// Replaces the servers this client connects to, as kazoo's `set_hosts`:
+    /// the current connection stays, the next (re)connect picks from `hosts`
+    /// (`host:port,host:port`). A chroot cannot change: a `/path` part that
+    /// differs from the client's own is refused with BadArguments, as is a
+    /// list without a valid host.
+    pub fn set_hosts(&self, hosts: &str) -> Result<()> {
+        let cs = ConnectString::parse(hosts)?;
+        if hosts.contains('/') && cs.chroot != self.inner.chroot {
+            return Err(Error::at(Code::BadArguments, hosts));
+        }
+        *self.inner.hosts.lock() = cs.hosts;
+        self.inner.hosts_changed.store(true, Ordering::Release);
+        Ok(())
     }
 
     /// The session timeout the server granted.
@@ -409,6 +436,31 @@ impl Client {
         let req = Request::Sync { path: self.inner.to_server(path) };
         self.call(OpCode::Sync, req, None).await.map_err(|e| at(e, path))?;
         Ok(())
+    }
+
+    /// Changes the ensemble's membership (ZooKeeper 3.5+ dynamic
+    /// reconfiguration): incrementally with `joining` (`server.N=...` lines,
+    /// comma separated) and `leaving` (member ids), or all at once with
+    /// `new_members`. `from_config` is the config version the change is
+    /// based on (-1: any; else BadVersion when the ensemble moved on).
+    /// Returns the new configuration (as in `/zookeeper/config`) and its Stat.
+    pub async fn reconfig(
+        &self,
+        joining: Option<&str>,
+        leaving: Option<&str>,
+        new_members: Option<&str>,
+        from_config: i64,
+    ) -> Result<(Vec<u8>, Stat)> {
+        let req = Request::Reconfig {
+            joining: joining.map(str::to_string),
+            leaving: leaving.map(str::to_string),
+            new_members: new_members.map(str::to_string),
+            cur_config_id: from_config,
+        };
+        match self.call(OpCode::Reconfig, req, None).await? {
+            Response::GetData { data, stat } => Ok((data.unwrap_or_default(), stat)),
+            _ => Err(self.unexpected()),
+        }
     }
 
     /// The identities of this connection (ZooKeeper 3.7+).
