@@ -110,9 +110,10 @@ impl Drop for SyncClient {
 
 #[pymethods]
 impl SyncClient {
-    /// Connects and waits until a session is established.
+    /// Connects and waits until a session is established; `session` is a
+    /// `(session_id, password)` to resume instead of starting a new one.
     #[staticmethod]
-    #[pyo3(signature = (hosts, session_timeout, connection_timeout=None, auth=Vec::new(), read_only=false))]
+    #[pyo3(signature = (hosts, session_timeout, connection_timeout=None, auth=Vec::new(), read_only=false, session=None))]
     fn connect(
         py: Python<'_>,
         hosts: &str,
@@ -120,8 +121,15 @@ impl SyncClient {
         connection_timeout: Option<f64>,
         auth: Vec<(String, Vec<u8>)>,
         read_only: bool,
+        session: Option<(i64, Vec<u8>)>,
     ) -> PyResult<SyncClient> {
-        let b = builder(hosts, session_timeout, connection_timeout, auth, read_only)?;
+        let mut b = builder(hosts, session_timeout, connection_timeout, auth, read_only)?;
+        if let Some((id, password)) = session {
+            let password: [u8; 16] = password.try_into().map_err(|p: Vec<u8>| {
+                PyValueError::new_err(format!("a session password is 16 bytes, not {}", p.len()))
+            })?;
+            b = b.session(id, password);
+        }
         let client = block_on(py, b.connect())?;
         let events = Dispatcher::start(&client);
         Ok(SyncClient { client, events })
@@ -157,6 +165,37 @@ impl SyncClient {
     #[getter]
     fn last_zxid(&self) -> i64 {
         self.client.last_zxid()
+    }
+
+    /// The current session's password (16 bytes; zeros while there is none).
+    #[getter]
+    fn session_password<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.client.session_password())
+    }
+
+    /// `host:port` of the server the client is connected to, or None.
+    fn connected_host(&self) -> Option<String> {
+        self.client.connected_host()
+    }
+
+    /// Replaces the servers used from the next (re)connect on.
+    fn set_hosts(&self, hosts: &str) -> PyResult<()> {
+        self.client.set_hosts(hosts).map_err(crate::error::to_py)
+    }
+
+    /// Changes the ensemble's membership; returns the new config and its stat.
+    fn reconfig<'py>(
+        &self,
+        py: Python<'py>,
+        joining: Option<String>,
+        leaving: Option<String>,
+        new_members: Option<String>,
+        from_config: i64,
+    ) -> PyResult<(Bound<'py, PyBytes>, StatTuple)> {
+        let c = &self.client;
+        let (data, stat) =
+            block_on(py, c.reconfig(joining.as_deref(), leaving.as_deref(), new_members.as_deref(), from_config))?;
+        Ok((PyBytes::new(py, &data), convert::stat(&stat)))
     }
 
     /// The next event: `("watch", callback, event)`, `("state", name)`,

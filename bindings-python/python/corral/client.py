@@ -126,7 +126,8 @@ class _Dispatcher:
 
     def __init__(self, native: _corral.Client, client: "Client") -> None:
         self.native = native
-        self.listeners: List[ListenerFunc] = client._listeners
+        self.make_event = client._make_event
+        self.on_state = client._on_state
         self.stopping = False
         self.thread = threading.Thread(target=self.run, name="corral-dispatch", daemon=True)
 
@@ -142,19 +143,11 @@ class _Dispatcher:
                 return
             try:
                 if kind == "watch":
-                    item[1](_event(item[2]))
+                    item[1](self.make_event(item[2]))
                 else:
                     self.on_state(State(item[1]))
             except Exception:
                 log.exception("corral: a watch callback or listener raised")
-
-    def on_state(self, state: State) -> None:
-        for listener in list(self.listeners):
-            try:
-                if listener(state) is True:
-                    self.listeners.remove(listener)
-            except Exception:
-                log.exception("corral: a state listener raised")
 
 
 _live_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
@@ -208,6 +201,8 @@ class Client:
         self._dispatcher: Optional[_Dispatcher] = None
         self._listeners: List[ListenerFunc] = []
         self._lock = threading.Lock()
+        # A (session id, password) to resume at the next start instead of a new session.
+        self._resume: Optional[Tuple[int, bytes]] = None
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -219,7 +214,9 @@ class Client:
         with self._lock:
             if self._native is not None:
                 return
-            native = _corral.Client.connect(self.hosts, self.timeout, float(timeout), self.auth_data, self.read_only)
+            native = _corral.Client.connect(
+                self._connect_string(), self.timeout, float(timeout), self.auth_data, self.read_only, self._resume
+            )
             self._native = native
             self._dispatcher = _Dispatcher(native, self)
             self._dispatcher.thread.start()
@@ -259,6 +256,25 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _connect_string(self) -> str:
+        return self.hosts
+
+    def _make_event(self, raw: Tuple[str, str, str, int]) -> Any:
+        """A native watch event as this client's event type."""
+        return _event(raw)
+
+    def _opt_event(self, raw: Optional[Tuple[str, str, str, int]]) -> Any:
+        return self._make_event(raw) if raw is not None else None
+
+    def _on_state(self, state: State) -> None:
+        """Called on the dispatch thread at every state change: runs the listeners."""
+        for listener in list(self._listeners):
+            try:
+                if listener(state) is True:
+                    self._listeners.remove(listener)
+            except Exception:
+                log.exception("corral: a state listener raised")
 
     @property
     def _c(self) -> _corral.Client:
@@ -572,7 +588,7 @@ class Client:
     def command(self, cmd: bytes = b"ruok") -> str:
         """Sends a four-letter word to the first server of the connect string that answers."""
         last: Optional[Exception] = None
-        for host, port in _hosts(self.hosts):
+        for host, port in _hosts(self._connect_string()):
             try:
                 with socket.create_connection((host, port), timeout=self.timeout) as s:
                     s.sendall(cmd)
@@ -696,10 +712,6 @@ def _opt_stat(raw: Optional[tuple]) -> Optional[ZnodeStat]:
     return ZnodeStat(*raw) if raw is not None else None
 
 
-def _opt_event(raw: Optional[Tuple[str, str, str, int]]) -> Optional[WatchedEvent]:
-    return _event(raw) if raw is not None else None
-
-
 class DataWatch:
     """Calls ``func(data, stat)`` now and after every change of the node (kazoo's DataWatch).
 
@@ -725,10 +737,11 @@ class DataWatch:
             self(func)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        make_event = self._client._opt_event
         if _takes_event(func):
 
             def call(data: Optional[bytes], stat: Optional[tuple], event: Optional[tuple]) -> Any:
-                return func(data, _opt_stat(stat), _opt_event(event))
+                return func(data, _opt_stat(stat), make_event(event))
 
         else:
 
@@ -755,9 +768,8 @@ class ChildrenWatch:
         client: Client,
         path: str,
         func: Optional[Callable[..., Any]] = None,
-        send_event: bool = False,
-        *,
         allow_session_lost: bool = True,
+        send_event: bool = False,
     ) -> None:
         self._client = client
         self._path = path
@@ -769,10 +781,11 @@ class ChildrenWatch:
             self(func)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        make_event = self._client._opt_event
         if self._send_event:
 
             def call(children: List[str], event: Optional[tuple]) -> Any:
-                return func(children, _opt_event(event))
+                return func(children, make_event(event))
 
         else:
 

@@ -1,0 +1,1 @@
+"""kazoo's ``kazoo.protocol`` package: connection states and path helpers."""
