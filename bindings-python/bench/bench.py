@@ -5,8 +5,8 @@ Measures, in one run on this machine:
 - ``EmbeddedServer()`` start time (constructor + ``start()`` until it serves),
   median of several starts;
 - synchronous ``get`` and ``create`` operations per second from one thread,
-  corral's client and kazoo side by side against the same embedded corral
-  server, reported as a ratio;
+  corral's client, corral.kazoo's KazooClient and kazoo side by side against
+  the same embedded corral server, reported as ratios to kazoo;
 - the resident memory an idle connected client adds to the process, for
   each client (measured in a fresh child process so the figures do not mix).
 
@@ -63,6 +63,7 @@ def rate(ops: int, op: Callable[[int], object]) -> float:
 def throughput(hosts: str, ops: int) -> Dict[str, Dict[str, float]]:
     """get and create ops/s of corral's client and kazoo on one server."""
     import corral
+    from corral.kazoo import KazooClient as corral_kazoo_client
     from kazoo.client import KazooClient
 
     out: Dict[str, Dict[str, float]] = {}
@@ -73,14 +74,15 @@ def throughput(hosts: str, ops: int) -> Dict[str, Dict[str, float]]:
         "get": rate(ops, lambda i: zk.get("/bench-get")),
         "create": rate(ops, lambda i: zk.create(f"/bench-c-corral-{i}-{time.monotonic_ns()}", b"x" * 100)),
     }
-    kz = KazooClient(hosts=hosts)
-    kz.start()
-    out["kazoo"] = {
-        "get": rate(ops, lambda i: kz.get("/bench-get")),
-        "create": rate(ops, lambda i: kz.create(f"/bench-c-kazoo-{i}-{time.monotonic_ns()}", b"x" * 100)),
-    }
-    kz.stop()
-    kz.close()
+    for name, make in (("corral.kazoo", corral_kazoo_client), ("kazoo", KazooClient)):
+        kz = make(hosts=hosts)
+        kz.start()
+        out[name] = {
+            "get": rate(ops, lambda i: kz.get("/bench-get")),
+            "create": rate(ops, lambda i: kz.create(f"/bench-c-{name}-{i}-{time.monotonic_ns()}", b"x" * 100)),
+        }
+        kz.stop()
+        kz.close()
     zk.stop()
     zk.close()
     return out
@@ -145,8 +147,9 @@ def main() -> int:
     s = report["embedded_start_ms"]
     print(f"EmbeddedServer() start: median {s['median']:.1f} ms, max {s['max']:.1f} ms ({s['runs']} starts)")
     for op in ("get", "create"):
-        c, k = ops["corral"][op], ops["kazoo"][op]
-        print(f"sync {op:6} from one thread: corral {c:,.0f}/s  kazoo {k:,.0f}/s  ({c / k:.2f}x)")
+        c, ck, k = ops["corral"][op], ops["corral.kazoo"][op], ops["kazoo"][op]
+        print(f"sync {op:6} from one thread: corral {c:,.0f}/s ({c / k:.2f}x)  "
+              f"corral.kazoo {ck:,.0f}/s ({ck / k:.2f}x)  kazoo {k:,.0f}/s")
     c, k = idle["corral"], idle["kazoo"]
     print(f"idle connected client: corral {c:,.0f} KiB  kazoo {k:,.0f} KiB  ({k / c:.2f}x less)" if c > 0
           else f"idle connected client: corral {c:,.0f} KiB  kazoo {k:,.0f} KiB")
