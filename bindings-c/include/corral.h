@@ -243,6 +243,19 @@
 #define CORRAL_WAIT_FOREVER -1
 
 /**
+ * Node layout: Curator's (`InterProcessReadWriteLock`,
+ * `InterProcessSemaphoreV2`, `LeaderSelector`), to share a path with
+ * Curator processes.
+ */
+#define CORRAL_LAYOUT_CURATOR 0
+
+/**
+ * Node layout: kazoo's (`ReadLock`/`WriteLock`, `Semaphore`, `Election`),
+ * to share a path with kazoo processes.
+ */
+#define CORRAL_LAYOUT_KAZOO 1
+
+/**
  * Event type: a session event, not a node's (`ZOO_SESSION_EVENT` is -1 too).
  */
 #define CORRAL_EVENT_NONE -1
@@ -1534,6 +1547,25 @@ corral_result corral_txn_commit_async(const struct corral_txn *txn, corral_txn_c
 corral_result corral_semaphore_new(const struct corral_client *zk, const char *path, uint32_t max_leases, struct corral_semaphore **out);
 
 /**
+ * A semaphore at `path` with `max_leases` leases in the given layout
+ * (`CORRAL_LAYOUT_CURATOR` or `CORRAL_LAYOUT_KAZOO`; any other value is
+ * `CORRAL_INVALID_ARGUMENT`), its lease nodes holding `identifier` (NULL:
+ * empty; kazoo lists it as the lease holder).
+ *
+ * ```c
+ * corral_semaphore *s = NULL;
+ * corral_semaphore_new_layout(zk, "/pools/db", 4, CORRAL_LAYOUT_KAZOO, "host-a", &s);   // kazoo's Semaphore
+ * corral_semaphore_free(s);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `identifier` is
+ * NULL or one; `out` is writable.
+ */
+corral_result corral_semaphore_new_layout(const struct corral_client *zk, const char *path, uint32_t max_leases, int32_t layout, const char *identifier, struct corral_semaphore **out);
+
+/**
  * Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) for one lease, held by
  * this handle until `corral_semaphore_release`: `CORRAL_OK` or `CORRAL_TIMEOUT`.
  *
@@ -2031,6 +2063,24 @@ void corral_id_generator_free(struct corral_id_generator *ids);
  * `zk` is NULL or live; `path` and `identifier` are NUL-terminated strings; `out` is writable.
  */
 corral_result corral_election_new(const struct corral_client *zk, const char *path, const char *identifier, struct corral_election **out);
+
+/**
+ * An election at `path` in the given layout (`CORRAL_LAYOUT_CURATOR`, as
+ * `corral_election_new`, or `CORRAL_LAYOUT_KAZOO`: kazoo's `Election`, to
+ * share the election with kazoo processes; any other value is
+ * `CORRAL_INVALID_ARGUMENT`).
+ *
+ * ```c
+ * corral_election *e = NULL;
+ * corral_election_new_layout(zk, "/election/scheduler", "host-a", CORRAL_LAYOUT_KAZOO, &e);
+ * corral_election_free(e);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` and `identifier` are NUL-terminated strings; `out` is writable.
+ */
+corral_result corral_election_new_layout(const struct corral_client *zk, const char *path, const char *identifier, int32_t layout, struct corral_election **out);
 
 /**
  * Joins the election and waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`)
@@ -3022,6 +3072,25 @@ void corral_latch_free(struct corral_latch *latch);
  * `zk` is NULL or live; `path` is a NUL-terminated string; `out` is writable.
  */
 corral_result corral_rwlock_new(const struct corral_client *zk, const char *path, struct corral_rwlock **out);
+
+/**
+ * A read-write lock at `path` in the given layout (`CORRAL_LAYOUT_CURATOR`
+ * or `CORRAL_LAYOUT_KAZOO`; any other value is `CORRAL_INVALID_ARGUMENT`),
+ * its nodes holding `identifier` (NULL: empty; kazoo lists it as the
+ * contender). Every process sharing the path must use the same layout.
+ *
+ * ```c
+ * corral_rwlock *rw = NULL;
+ * corral_rwlock_new_layout(zk, "/locks/catalog", CORRAL_LAYOUT_KAZOO, "host-a", &rw);  // kazoo's ReadLock/WriteLock
+ * corral_rwlock_free(rw);
+ * ```
+ *
+ * # Safety
+ *
+ * `zk` is NULL or live; `path` is a NUL-terminated string; `identifier` is
+ * NULL or one; `out` is writable.
+ */
+corral_result corral_rwlock_new_layout(const struct corral_client *zk, const char *path, int32_t layout, const char *identifier, struct corral_rwlock **out);
 
 /**
  * Waits up to `timeout_ms` (0: only try; `CORRAL_WAIT_FOREVER`) for the

@@ -13,6 +13,7 @@ use corral_core::recipes::semaphore::{Lease, Semaphore};
 
 use crate::client::corral_client;
 use crate::ffi::{bytes_arg, free_handle, new_handle, out_arg, str_arg, timeout_arg, wait};
+use crate::recipes::layout_arg;
 use crate::result::*;
 use crate::strings::corral_strings;
 
@@ -43,6 +44,42 @@ pub unsafe extern "C" fn corral_semaphore_new(
             semaphore: Semaphore::new(c, str_arg(path)?, max_leases as usize),
             leases: Mutex::new(Vec::new()),
         })
+    })
+}
+
+/// A semaphore at `path` with `max_leases` leases in the given layout
+/// (`CORRAL_LAYOUT_CURATOR` or `CORRAL_LAYOUT_KAZOO`; any other value is
+/// `CORRAL_INVALID_ARGUMENT`), its lease nodes holding `identifier` (NULL:
+/// empty; kazoo lists it as the lease holder).
+///
+/// ```c
+/// corral_semaphore *s = NULL;
+/// corral_semaphore_new_layout(zk, "/pools/db", 4, CORRAL_LAYOUT_KAZOO, "host-a", &s);   // kazoo's Semaphore
+/// corral_semaphore_free(s);
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or live; `path` is a NUL-terminated string; `identifier` is
+/// NULL or one; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn corral_semaphore_new_layout(
+    zk: *const corral_client,
+    path: *const c_char,
+    max_leases: u32,
+    layout: i32,
+    identifier: *const c_char,
+    out: *mut *mut corral_semaphore,
+) -> corral_result {
+    new_handle(zk, out, |c| {
+        if max_leases == 0 {
+            return Err(CORRAL_INVALID_ARGUMENT);
+        }
+        let mut semaphore = Semaphore::new(c, str_arg(path)?, max_leases as usize).with_naming(layout_arg(layout)?);
+        if !identifier.is_null() {
+            semaphore = semaphore.with_data(str_arg(identifier)?.as_bytes());
+        }
+        Ok(corral_semaphore { semaphore, leases: Mutex::new(Vec::new()) })
     })
 }
 

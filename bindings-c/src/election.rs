@@ -81,6 +81,37 @@ pub unsafe extern "C" fn corral_election_new(
     })
 }
 
+/// An election at `path` in the given layout (`CORRAL_LAYOUT_CURATOR`, as
+/// `corral_election_new`, or `CORRAL_LAYOUT_KAZOO`: kazoo's `Election`, to
+/// share the election with kazoo processes; any other value is
+/// `CORRAL_INVALID_ARGUMENT`).
+///
+/// ```c
+/// corral_election *e = NULL;
+/// corral_election_new_layout(zk, "/election/scheduler", "host-a", CORRAL_LAYOUT_KAZOO, &e);
+/// corral_election_free(e);
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or live; `path` and `identifier` are NUL-terminated strings; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn corral_election_new_layout(
+    zk: *const corral_client,
+    path: *const c_char,
+    identifier: *const c_char,
+    layout: i32,
+    out: *mut *mut corral_election,
+) -> corral_result {
+    crate::ffi::new_handle(zk, out, |c| {
+        let naming = crate::recipes::layout_arg(layout)?;
+        Ok(corral_election {
+            election: LeaderElection::new(c, str_arg(path)?, str_arg(identifier)?).with_naming(naming),
+            turn: Mutex::new(()),
+        })
+    })
+}
+
 /// Joins the election and waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`)
 /// to lead; then calls `lead` on this thread and, when it returns, gives up
 /// leadership (the node is deleted: the next participant leads). Returns

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use corral_core::recipes::leader_latch::LeaderLatch;
-use corral_core::recipes::lock::Lock;
+use corral_core::recipes::lock::{Lock, Naming};
 use corral_core::recipes::rwlock::{ReadWriteLock, ReadWriteLockHalf};
 
 use crate::client::corral_client;
@@ -17,6 +17,23 @@ use crate::result::*;
 
 /// Wait forever (`corral_lock_acquire`, `corral_latch_await`).
 pub const CORRAL_WAIT_FOREVER: i64 = -1;
+
+/// Node layout: Curator's (`InterProcessReadWriteLock`,
+/// `InterProcessSemaphoreV2`, `LeaderSelector`), to share a path with
+/// Curator processes.
+pub const CORRAL_LAYOUT_CURATOR: i32 = 0;
+/// Node layout: kazoo's (`ReadLock`/`WriteLock`, `Semaphore`, `Election`),
+/// to share a path with kazoo processes.
+pub const CORRAL_LAYOUT_KAZOO: i32 = 1;
+
+/// A `CORRAL_LAYOUT_*` value as core's naming; anything else is `CORRAL_INVALID_ARGUMENT`.
+pub(crate) fn layout_arg(layout: i32) -> Result<Naming, corral_result> {
+    match layout {
+        CORRAL_LAYOUT_CURATOR => Ok(Naming::Curator),
+        CORRAL_LAYOUT_KAZOO => Ok(Naming::Kazoo),
+        _ => Err(CORRAL_INVALID_ARGUMENT),
+    }
+}
 
 /// A distributed, re-entrant mutex at a path.
 #[allow(non_camel_case_types)]
@@ -325,6 +342,43 @@ pub unsafe extern "C" fn corral_rwlock_new(
         let path = str_arg(path)?;
         let out = out_arg(out)?;
         *out = Box::into_raw(Box::new(corral_rwlock { lock: Mutex::new(ReadWriteLock::new(&client, path)) }));
+        Ok(())
+    })
+}
+
+/// A read-write lock at `path` in the given layout (`CORRAL_LAYOUT_CURATOR`
+/// or `CORRAL_LAYOUT_KAZOO`; any other value is `CORRAL_INVALID_ARGUMENT`),
+/// its nodes holding `identifier` (NULL: empty; kazoo lists it as the
+/// contender). Every process sharing the path must use the same layout.
+///
+/// ```c
+/// corral_rwlock *rw = NULL;
+/// corral_rwlock_new_layout(zk, "/locks/catalog", CORRAL_LAYOUT_KAZOO, "host-a", &rw);  // kazoo's ReadLock/WriteLock
+/// corral_rwlock_free(rw);
+/// ```
+///
+/// # Safety
+///
+/// `zk` is NULL or live; `path` is a NUL-terminated string; `identifier` is
+/// NULL or one; `out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn corral_rwlock_new_layout(
+    zk: *const corral_client,
+    path: *const c_char,
+    layout: i32,
+    identifier: *const c_char,
+    out: *mut *mut corral_rwlock,
+) -> corral_result {
+    guard(|| {
+        let client = zk.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.get()?;
+        let path = str_arg(path)?;
+        let naming = layout_arg(layout)?;
+        let out = out_arg(out)?;
+        let mut lock = ReadWriteLock::new(&client, path).with_naming(naming);
+        if !identifier.is_null() {
+            lock = lock.with_data(str_arg(identifier)?.as_bytes());
+        }
+        *out = Box::into_raw(Box::new(corral_rwlock { lock: Mutex::new(lock) }));
         Ok(())
     })
 }

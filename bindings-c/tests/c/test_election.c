@@ -214,3 +214,32 @@ TEST(a_leader_sees_its_leadership_lost) {
     corral_client_free(b);
     corral_client_free(a);
 }
+
+struct kazoo_seen { corral_client *zk; const char *path; bool named_as_kazoo; };
+
+static void lead_and_look(const corral_leadership *l, void *ud) {
+    (void)l;
+    struct kazoo_seen *seen = ud;
+    corral_strings *kids = NULL;
+    if (corral_client_get_children(seen->zk, seen->path, &kids, NULL) == CORRAL_OK)
+        seen->named_as_kazoo = corral_strings_len(kids) == 1 && strstr(corral_strings_get(kids, 0), "__lock__") != NULL;
+    corral_strings_free(kids);
+}
+
+TEST(election_in_kazoos_layout) {
+    corral_client *zk = connect_target();
+    if (!zk) return;
+    char ns[64];
+    fresh_ns(zk, ns, sizeof ns);
+    corral_election *e = NULL;
+    REQUIRE_RC(corral_election_new_layout(zk, ns, "host-a", CORRAL_LAYOUT_KAZOO, &e), CORRAL_OK);
+    struct kazoo_seen seen = {zk, ns, false};
+    CHECK_RC(corral_election_run(e, 10000, lead_and_look, &seen), CORRAL_OK);
+    CHECK(seen.named_as_kazoo);
+    corral_election_free(e);
+    corral_election *bad = NULL;
+    CHECK_RC(corral_election_new_layout(zk, ns, "host-a", 2, &bad), CORRAL_INVALID_ARGUMENT);
+    CHECK_RC(corral_election_new_layout(zk, ns, NULL, CORRAL_LAYOUT_KAZOO, &bad), CORRAL_NULL_ARGUMENT);
+    CHECK(bad == NULL);
+    corral_client_free(zk);
+}

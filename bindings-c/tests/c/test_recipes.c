@@ -162,3 +162,62 @@ TEST(rwlock_shares_reads_and_excludes_writes) {
     corral_client_free(b);
     corral_client_free(a);
 }
+
+/* Whether every child of `path` has `marker` in its name and `data` as its data. */
+static bool children_are(corral_client *zk, const char *path, const char *marker, const char *data, int n) {
+    corral_strings *kids = NULL;
+    if (corral_client_get_children(zk, path, &kids, NULL) != CORRAL_OK) return false;
+    bool ok = (int)corral_strings_len(kids) == n;
+    for (size_t i = 0; ok && i < corral_strings_len(kids); i++) {
+        char child[256];
+        uint8_t buf[64];
+        snprintf(child, sizeof child, "%s/%s", path, corral_strings_get(kids, i));
+        size_t len = 0;
+        ok = strstr(corral_strings_get(kids, i), marker) != NULL &&
+             corral_client_get(zk, child, buf, sizeof buf, &len, NULL) == CORRAL_OK && len == strlen(data) &&
+             memcmp(buf, data, len) == 0;
+    }
+    corral_strings_free(kids);
+    return ok;
+}
+
+TEST(kazoo_layouts_for_rwlock_and_semaphore) {
+    corral_client *zk = connect_target();
+    if (!zk) return;
+    char ns[64], rw_path[96], sem_path[96], sem_lock[128];
+    fresh_ns(zk, ns, sizeof ns);
+    snprintf(rw_path, sizeof rw_path, "%s/rw", ns);
+    snprintf(sem_path, sizeof sem_path, "%s/sem", ns);
+    snprintf(sem_lock, sizeof sem_lock, "%s-__lock__", sem_path);
+    /* kazoo's ReadLock and WriteLock: __rlock__ / __lock__ nodes holding the identifier. */
+    corral_rwlock *rw = NULL;
+    REQUIRE_RC(corral_rwlock_new_layout(zk, rw_path, CORRAL_LAYOUT_KAZOO, "host-a", &rw), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(rw, false, 5000), CORRAL_OK);
+    CHECK(children_are(zk, rw_path, "__rlock__", "host-a", 1));
+    CHECK_RC(corral_rwlock_release(rw, false), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(rw, true, 5000), CORRAL_OK);
+    CHECK(children_are(zk, rw_path, "__lock__", "host-a", 1));
+    corral_rwlock_free(rw);
+    /* kazoo's Semaphore: lease nodes directly under the path, its lock beside it. */
+    corral_semaphore *sem = NULL;
+    REQUIRE_RC(corral_semaphore_new_layout(zk, sem_path, 2, CORRAL_LAYOUT_KAZOO, "host-b", &sem), CORRAL_OK);
+    CHECK_RC(corral_semaphore_acquire(sem, 5000), CORRAL_OK);
+    CHECK(children_are(zk, sem_path, "", "host-b", 1));
+    CHECK(child_count(zk, sem_lock) >= 0);
+    corral_semaphore_free(sem);
+    /* Curator's layout by name, and bad layouts. */
+    corral_rwlock *cur = NULL;
+    REQUIRE_RC(corral_rwlock_new_layout(zk, rw_path, CORRAL_LAYOUT_CURATOR, NULL, &cur), CORRAL_OK);
+    CHECK_RC(corral_rwlock_acquire(cur, true, 5000), CORRAL_OK);
+    CHECK(children_are(zk, rw_path, "__WRIT__", "", 1));
+    corral_rwlock_free(cur);
+    corral_rwlock *bad = NULL;
+    CHECK_RC(corral_rwlock_new_layout(zk, rw_path, 7, NULL, &bad), CORRAL_INVALID_ARGUMENT);
+    CHECK(bad == NULL);
+    corral_semaphore *bad_sem = NULL;
+    CHECK_RC(corral_semaphore_new_layout(zk, sem_path, 2, -1, NULL, &bad_sem), CORRAL_INVALID_ARGUMENT);
+    CHECK_RC(corral_semaphore_new_layout(zk, sem_path, 0, CORRAL_LAYOUT_KAZOO, NULL, &bad_sem), CORRAL_INVALID_ARGUMENT);
+    CHECK_RC(corral_rwlock_new_layout(NULL, rw_path, CORRAL_LAYOUT_KAZOO, NULL, &bad), CORRAL_NULL_ARGUMENT);
+    CHECK_RC(corral_rwlock_new_layout(zk, NULL, CORRAL_LAYOUT_KAZOO, NULL, &bad), CORRAL_NULL_ARGUMENT);
+    corral_client_free(zk);
+}
