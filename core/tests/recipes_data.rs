@@ -549,3 +549,71 @@ both_servers!(id_generator_unique_and_increasing_across_clients, |srv: TestServe
     assert!(children.iter().all(|c| c.starts_with("_c_") && c.contains("-n-")));
     assert!(*all.iter().next_back().unwrap() > 0);
 });
+
+both_servers!(leases_are_held_renewed_and_expire, |srv: TestServer| async move {
+    use corral::proto::Code;
+    use corral::recipes::lease::{MultiNonBlockingLease, NonBlockingLease};
+    use std::time::UNIX_EPOCH;
+
+    let a = srv.client().await;
+    let b = srv.client().await;
+    let t0 = UNIX_EPOCH + Duration::from_secs(1_796_601_599);
+    let hour = Duration::from_secs(3600);
+    let mine = NonBlockingLease::new(&a, "/lease", hour, "host-a");
+    let theirs = NonBlockingLease::new(&b, "/lease", hour, "host-b");
+    assert!(mine.obtain(t0).await.unwrap());
+    let (raw, _) = a.get_data("/lease/lease_holder").await.unwrap();
+    let record: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(record, serde_json::json!({"version": 1, "holder": "host-a", "end": "2026-12-07T00:59:59"}));
+    assert!(!theirs.obtain(t0 + Duration::from_secs(3599)).await.unwrap());
+    assert!(mine.obtain(t0 + Duration::from_secs(1800)).await.unwrap(), "the holder renews");
+    assert!(!theirs.obtain(t0 + Duration::from_secs(3600)).await.unwrap(), "renewed until 01:29:59");
+    assert!(theirs.obtain(t0 + Duration::from_secs(5400)).await.unwrap(), "an ended lease is free");
+    // An unknown format version is left alone; a record that is not a lease is an error.
+    a.set_data("/lease/lease_holder", br#"{"version": 2, "holder": "x", "end": "2000-01-01T00:00:00"}"#, None)
+        .await
+        .unwrap();
+    assert!(!mine.obtain(t0 + Duration::from_secs(99_999)).await.unwrap());
+    a.set_data("/lease/lease_holder", b"not json", None).await.unwrap();
+    assert_eq!(mine.obtain(t0).await.unwrap_err().code, Code::MarshallingError);
+    assert_eq!(mine.obtain(UNIX_EPOCH - hour).await.unwrap_err().code, Code::BadArguments);
+    // Only the lock's nodes and the record are left under the path.
+    assert_eq!(a.get_children("/lease").await.unwrap(), vec!["lease_holder".to_string()]);
+    let multi = |c: &Client, id: &str| MultiNonBlockingLease::new(c, 2, "/multi", hour, id);
+    assert!(multi(&a, "a").obtain(t0).await.unwrap());
+    assert!(multi(&b, "b").obtain(t0).await.unwrap());
+    assert!(!multi(&b, "c").obtain(t0).await.unwrap());
+    assert!(multi(&a, "a").obtain(t0).await.unwrap(), "a renews its own");
+    a.close().await;
+    b.close().await;
+});
+
+both_servers!(counter_encodings_curator_and_float, |srv: TestServer| async move {
+    use corral::proto::Code;
+    use corral::recipes::counter::{CounterEncoding, FloatCounter};
+
+    let zk = srv.client().await;
+    // Curator's 4 bytes, readable by SharedCount.
+    let c = Counter::new(&zk, "/c32").with_default(5).with_encoding(CounterEncoding::Curator);
+    assert_eq!(c.value().await.unwrap(), 5);
+    let change = c.add(-7).await.unwrap();
+    assert_eq!((change.pre_value, change.post_value), (5, -2));
+    assert_eq!(zk.get_data("/c32").await.unwrap().0, (-2i32).to_be_bytes());
+    let shared = SharedCount::new(&zk, "/c32", 0);
+    shared.start().await.unwrap();
+    assert_eq!(shared.get_count(), -2);
+    assert_eq!(c.add(i64::from(i32::MAX) + 3).await.unwrap_err().code, Code::BadArguments);
+    assert_eq!(c.value().await.unwrap(), -2, "a refused change writes nothing");
+    zk.set_data("/c32", b"12", None).await.unwrap();
+    assert_eq!(c.value().await.unwrap_err().code, Code::MarshallingError);
+    // Floats as Python's repr writes and reads them.
+    let f = FloatCounter::new(&zk, "/cf").with_default(0.5);
+    assert_eq!(f.add(0.25).await.unwrap(), (0.5, 0.75));
+    assert_eq!(f.add(-1.0).await.unwrap(), (0.75, -0.25));
+    assert_eq!(zk.get_data("/cf").await.unwrap().0, b"-0.25");
+    zk.set_data("/cf", b"1e+20", None).await.unwrap();
+    assert_eq!(f.value().await.unwrap(), 1e20);
+    zk.set_data("/cf", b"one", None).await.unwrap();
+    assert_eq!(f.add(1.0).await.unwrap_err().code, Code::MarshallingError);
+    zk.close().await;
+});

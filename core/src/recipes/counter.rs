@@ -29,10 +29,23 @@ pub struct CounterChange {
     pub post_value: i64,
 }
 
+/// How a [`Counter`] stores its value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CounterEncoding {
+    /// Decimal text, as kazoo's `Counter` writes it (Python's `repr`).
+    #[default]
+    Text,
+    /// 4 big-endian bytes, as Curator's `SharedCount` (kazoo's
+    /// `Counter(support_curator=True)`): values outside i32 are refused
+    /// with BadArguments.
+    Curator,
+}
+
 /// kazoo's `Counter` (integer values): the value is stored as decimal text
-/// (Python's `repr`), empty data reading as the default. Each change reads
-/// the value and writes the sum conditioned on the version it read,
-/// retrying on conflict, so concurrent changes all count.
+/// (Python's `repr`), or as Curator's 4 bytes with [`Counter::with_encoding`];
+/// empty data reads as the default. Each change reads the value and writes
+/// the sum conditioned on the version it read, retrying on conflict, so
+/// concurrent changes all count. [`FloatCounter`] is kazoo's float counter.
 ///
 /// A write whose reply a lost connection swallowed is not retried (it may
 /// have applied): the error is returned and the outcome is unknown.
@@ -55,17 +68,15 @@ pub struct CounterChange {
 /// # }
 /// ```
 pub struct Counter {
-    client: Client,
-    path: String,
+    cell: Cell,
     default: i64,
-    /// Whether the node is known to exist.
-    ensured: AtomicBool,
+    encoding: CounterEncoding,
 }
 
 impl Counter {
     /// A counter at `path` (created empty on first use) with default 0.
     pub fn new(client: &Client, path: &str) -> Counter {
-        Counter { client: client.clone(), path: path.to_string(), default: 0, ensured: AtomicBool::new(false) }
+        Counter { cell: Cell::new(client, path), default: 0, encoding: CounterEncoding::Text }
     }
 
     /// Uses `default` as the value of an empty node.
@@ -74,27 +85,23 @@ impl Counter {
         self
     }
 
+    /// Stores the value as `encoding` (every process sharing the counter must agree).
+    pub fn with_encoding(mut self, encoding: CounterEncoding) -> Counter {
+        self.encoding = encoding;
+        self
+    }
+
     /// The current value.
     pub async fn value(&self) -> Result<i64> {
-        Ok(self.read().await?.0)
+        let (data, _) = self.cell.read().await?;
+        self.decode(&data)
     }
 
     /// Adds `delta` atomically.
     pub async fn add(&self, delta: i64) -> Result<CounterChange> {
-        for attempt in 1..=COUNTER_ATTEMPTS_MAX {
-            if attempt > 1 {
-                backoff(attempt).await;
-            }
-            let (pre, version) = self.read().await?;
-            let post = pre.wrapping_add(delta);
-            match self.client.set_data(&self.path, post.to_string().as_bytes(), Some(version)).await {
-                Ok(_) => return Ok(CounterChange { pre_value: pre, post_value: post }),
-                Err(e) if e.code == Code::BadVersion => {}
-                Err(e) if e.code == Code::NoNode => self.ensured.store(false, Ordering::Relaxed),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(Error::at(Code::BadVersion, self.path.clone()))
+        let (pre_value, post_value) =
+            self.cell.update(|data| self.decode(data), |v| v.wrapping_add(delta), |v| self.encode(v)).await?;
+        Ok(CounterChange { pre_value, post_value })
     }
 
     /// Subtracts `delta` atomically.
@@ -102,20 +109,129 @@ impl Counter {
         self.add(delta.wrapping_neg()).await
     }
 
-    async fn read(&self) -> Result<(i64, i32)> {
+    fn decode(&self, data: &[u8]) -> Result<i64> {
+        if data.is_empty() {
+            return Ok(self.default);
+        }
+        let value = match self.encoding {
+            CounterEncoding::Text => std::str::from_utf8(data).ok().and_then(|s| s.trim().parse::<i64>().ok()),
+            CounterEncoding::Curator => decode_count(data).map(i64::from),
+        };
+        value.ok_or_else(|| Error::at(Code::MarshallingError, self.cell.path.clone()))
+    }
+
+    fn encode(&self, value: i64) -> Result<Vec<u8>> {
+        match self.encoding {
+            CounterEncoding::Text => Ok(value.to_string().into_bytes()),
+            CounterEncoding::Curator => i32::try_from(value)
+                .map(|v| v.to_be_bytes().to_vec())
+                .map_err(|_| Error::at(Code::BadArguments, self.cell.path.clone())),
+        }
+    }
+}
+
+/// kazoo's `Counter` with a float default: the value is stored as text
+/// (`repr(float)` reads it back, and this reads Python's `repr`), changed
+/// atomically as [`Counter`] is.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use corral::client::Client;
+/// use corral::recipes::counter::FloatCounter;
+///
+/// let server = corral::EmbeddedServer::start().await?;
+/// let client = Client::connect(&server.hosts()).await?;
+/// let load = FloatCounter::new(&client, "/counters/load").with_default(1.5);
+/// assert_eq!(load.add(0.25).await?, (1.5, 1.75));
+/// assert_eq!(client.get_data("/counters/load").await?.0, b"1.75");
+/// # Ok(())
+/// # }
+/// ```
+pub struct FloatCounter {
+    cell: Cell,
+    default: f64,
+}
+
+impl FloatCounter {
+    /// A float counter at `path` (created empty on first use) with default 0.0.
+    pub fn new(client: &Client, path: &str) -> FloatCounter {
+        FloatCounter { cell: Cell::new(client, path), default: 0.0 }
+    }
+
+    /// Uses `default` as the value of an empty node.
+    pub fn with_default(mut self, default: f64) -> FloatCounter {
+        self.default = default;
+        self
+    }
+
+    /// The current value.
+    pub async fn value(&self) -> Result<f64> {
+        let (data, _) = self.cell.read().await?;
+        self.decode(&data)
+    }
+
+    /// Adds `delta` atomically; returns the values before and after.
+    pub async fn add(&self, delta: f64) -> Result<(f64, f64)> {
+        self.cell.update(|data| self.decode(data), |v| v + delta, |v| Ok(format!("{v:?}").into_bytes())).await
+    }
+
+    fn decode(&self, data: &[u8]) -> Result<f64> {
+        if data.is_empty() {
+            return Ok(self.default);
+        }
+        std::str::from_utf8(data)
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .ok_or_else(|| Error::at(Code::MarshallingError, self.cell.path.clone()))
+    }
+}
+
+/// The node of a counter, and its read-modify-write loop.
+struct Cell {
+    client: Client,
+    path: String,
+    /// Whether the node is known to exist.
+    ensured: AtomicBool,
+}
+
+impl Cell {
+    fn new(client: &Client, path: &str) -> Cell {
+        Cell { client: client.clone(), path: path.to_string(), ensured: AtomicBool::new(false) }
+    }
+
+    async fn read(&self) -> Result<(Vec<u8>, i32)> {
         if !self.ensured.load(Ordering::Relaxed) {
             retry(&self.client, || self.client.ensure_path(&self.path)).await?;
             self.ensured.store(true, Ordering::Relaxed);
         }
         let (data, stat) = retry(&self.client, || self.client.get_data(&self.path)).await?;
-        if data.is_empty() {
-            return Ok((self.default, stat.version));
+        Ok((data, stat.version))
+    }
+
+    /// Reads, steps and writes the value conditioned on the version read,
+    /// again on conflict; returns the values before and after.
+    async fn update<V: Copy>(
+        &self,
+        decode: impl Fn(&[u8]) -> Result<V>,
+        step: impl Fn(V) -> V,
+        encode: impl Fn(V) -> Result<Vec<u8>>,
+    ) -> Result<(V, V)> {
+        for attempt in 1..=COUNTER_ATTEMPTS_MAX {
+            if attempt > 1 {
+                backoff(attempt).await;
+            }
+            let (data, version) = self.read().await?;
+            let pre = decode(&data)?;
+            let post = step(pre);
+            match self.client.set_data(&self.path, &encode(post)?, Some(version)).await {
+                Ok(_) => return Ok((pre, post)),
+                Err(e) if e.code == Code::BadVersion => {}
+                Err(e) if e.code == Code::NoNode => self.ensured.store(false, Ordering::Relaxed),
+                Err(e) => return Err(e),
+            }
         }
-        let value = std::str::from_utf8(&data)
-            .ok()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .ok_or_else(|| Error::at(Code::MarshallingError, self.path.clone()))?;
-        Ok((value, stat.version))
+        Err(Error::at(Code::BadVersion, self.path.clone()))
     }
 }
 

@@ -15,6 +15,7 @@ pub mod double_barrier;
 pub mod election;
 pub mod id_generator;
 pub mod leader_latch;
+pub mod lease;
 pub mod lock;
 mod lock_internals;
 pub mod locking_queue;
