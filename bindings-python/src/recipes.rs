@@ -11,6 +11,7 @@ mod barrier;
 mod counter;
 mod discovery;
 mod election;
+mod lease;
 mod lock;
 mod partitioner;
 mod party;
@@ -181,6 +182,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lock::Lock>()?;
     m.add_class::<semaphore::Semaphore>()?;
     m.add_class::<counter::Counter>()?;
+    m.add_class::<counter::FloatCounter>()?;
     m.add_class::<barrier::Barrier>()?;
     m.add_class::<barrier::DoubleBarrier>()?;
     m.add_class::<queue::Queue>()?;
@@ -195,5 +197,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<partitioner::SetPartitioner>()?;
     m.add_class::<watchers::DataWatch>()?;
     m.add_class::<watchers::ChildrenWatch>()?;
+    m.add_function(wrap_pyfunction!(lease::obtain_lease, m)?)?;
     Ok(())
 }

@@ -341,3 +341,70 @@ def test_reconfig_on_a_standalone_server_is_refused(kz: KazooClient) -> None:
         kz.reconfig(joining=None, leaving="1", new_members=None)
     with pytest.raises(TypeError):
         kz.reconfig(joining=["server.4=x:1:2"], leaving=None, new_members=None)
+
+
+class _Clock:
+    """A settable UTC clock for leases."""
+
+    def __init__(self) -> None:
+        import datetime
+
+        self.now = datetime.datetime(2026, 12, 7, 12, 0, 0)
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def forward(self, **delta: float) -> None:
+        import datetime
+
+        self.now += datetime.timedelta(**delta)
+
+
+def test_leases_share_kazoos_record(kz: KazooClient, corral_server: Any, zk_chroot: str) -> None:
+    import datetime
+
+    from kazoo.client import KazooClient as RealKazoo
+    from kazoo.recipe.lease import MultiNonBlockingLease as RealMulti
+    from kazoo.recipe.lease import NonBlockingLease as RealLease
+
+    from corral.kazoo.recipe.lease import MultiNonBlockingLease, NonBlockingLease
+
+    real = RealKazoo(corral_server.hosts + zk_chroot)
+    real.start()
+    try:
+        clock = _Clock()
+        hour = datetime.timedelta(hours=1)
+        assert kz.NonBlockingLease("/lease", hour, "corral-host", utcnow=clock)
+        assert not RealLease(real, "/lease", hour, "kazoo-host", utcnow=clock)  # kazoo sees corral's lease
+        clock.forward(minutes=30)
+        assert NonBlockingLease(kz, "/lease", hour, "corral-host", utcnow=clock)  # renewed
+        clock.forward(minutes=45)
+        assert not RealLease(real, "/lease", hour, "kazoo-host", utcnow=clock)
+        clock.forward(minutes=16)
+        assert RealLease(real, "/lease", hour, "kazoo-host", utcnow=clock)  # ended: kazoo takes it
+        assert not kz.NonBlockingLease("/lease", hour, "corral-host", utcnow=clock)  # corral sees kazoo's
+        assert RealMulti(real, 2, "/multi", hour, "k", utcnow=clock)
+        assert MultiNonBlockingLease(kz, 2, "/multi", hour, "c", utcnow=clock)
+        assert not kz.MultiNonBlockingLease(2, "/multi", hour, "x", utcnow=clock)
+        assert kz.NonBlockingLease("/default-clock", hour)  # the real clock, host name as identifier
+    finally:
+        real.stop()
+        real.close()
+
+
+def test_patient_children_watch_waits_for_quiet(kz: KazooClient, make_kz: Callable[..., KazooClient]) -> None:
+    from corral.kazoo.recipe.watchers import PatientChildrenWatch
+
+    kz.create("/p/a", makepath=True)
+    other = make_kz()
+    result = PatientChildrenWatch(kz, "/p", time_boundary=0.5).start()
+    time.sleep(0.2)
+    other.create("/p/b")  # a change inside the boundary: it waits again
+    children, changed = result.get(timeout=10)
+    assert sorted(children) == ["a", "b"]
+    assert not changed.ready()
+    other.create("/p/c")
+    assert changed.get(timeout=10) > 0
+    missing = PatientChildrenWatch(kz, "/nope", time_boundary=0.1).start()
+    with pytest.raises(NoNodeError):
+        missing.get(timeout=10)

@@ -230,8 +230,6 @@ def test_counter(zk, make_zk):
     c -= 2
     assert c.value == 3 and zk.get("/counters/c")[0] == b"3"
     assert zk.Counter("/counters/d", default=10).value == 10
-    with pytest.raises(NotImplementedError):
-        zk.Counter("/counters/e", support_curator=True)
     others = [make_zk().Counter("/counters/c") for _ in range(3)]
     threads = [threading.Thread(target=lambda o=o: [o.add(1) for _ in range(10)]) for o in others]
     for t in threads:
@@ -618,6 +616,37 @@ def test_set_partitioner_fails_with_its_session(zk, make_zk, expire_session):
     wait_until(lambda: p.failed, message="session loss ends in FAILURE")
     with pytest.raises(NotImplementedError):
         zk.SetPartitioner("/parts2", set=[1], partition_func=lambda *a: [])
+
+
+def test_counter_floats_and_curator_encoding(zk, corral_server, zk_chroot):
+    """kazoo's float counter and its support_curator mode, read back by kazoo itself."""
+    from kazoo.client import KazooClient
+
+    f = zk.Counter("/counters/f", default=1.5)
+    f += 0.25
+    assert (f.pre_value, f.post_value, f.value) == (1.5, 1.75, 1.75)
+    with pytest.raises(TypeError):
+        f += 1  # an int change of a float counter, as kazoo refuses it
+    c = zk.Counter("/counters/cur", default=3, support_curator=True)
+    c += 4
+    assert zk.get("/counters/cur")[0] == (7).to_bytes(4, "big")
+    with pytest.raises(TypeError):
+        c += 1.0
+    with pytest.raises(ValueError):
+        zk.Counter("/counters/bad", default=1.0, support_curator=True)
+    with pytest.raises(TypeError):
+        zk.Counter("/counters/bad", default="1")
+    kz = KazooClient(corral_server.hosts + zk_chroot)
+    kz.start()
+    try:
+        assert kz.Counter("/counters/f", default=0.0).value == 1.75
+        kc = kz.Counter("/counters/cur", support_curator=True)
+        assert kc.value == 7
+        kc += 2
+        assert c.value == 9
+    finally:
+        kz.stop()
+        kz.close()
 
 
 def test_layouts_kazoo_by_default_curator_by_name(zk):

@@ -15,6 +15,11 @@ CREATOR_ALL_ACL: List[AclTuple]
 CODES: List[Tuple[int, str]]
 """Core's result-code table: (number, name)."""
 
+def obtain_lease(
+    client: Any, path: str, duration: float, identifier: str, now: float, count: Optional[int] = None
+) -> bool:
+    """Tries to obtain (or renew) a lease as of ``now``; with ``count``, one of ``count`` leases."""
+
 def digest_id(user_password: str) -> str:
     """The digest identity of ``user:password``."""
 
@@ -352,11 +357,18 @@ class Semaphore:
 class Counter:
     """kazoo's integer Counter."""
 
-    def __init__(self, client: AnyClient, path: str, default: int) -> None: ...
+    def __init__(self, client: AnyClient, path: str, default: int, curator: bool = False) -> None: ...
     def value(self) -> int: ...
     def value_async(self) -> Any: ...
     def add(self, delta: int) -> Tuple[int, int]: ...
     def add_async(self, delta: int) -> Any: ...
+
+class FloatCounter:
+    """kazoo's float Counter."""
+
+    def __init__(self, client: AnyClient, path: str, default: float) -> None: ...
+    def value(self) -> float: ...
+    def add(self, delta: float) -> Tuple[float, float]: ...
 
 class Barrier:
     """A barrier node."""

@@ -578,7 +578,9 @@ class Counter:
     """kazoo's integer Counter, as :class:`corral.recipes.Counter`: ``await
     counter.add(1)``, ``await counter.value()``.
 
-    After a change, :attr:`pre_value` and :attr:`post_value` hold the values around it.
+    After a change, :attr:`pre_value` and :attr:`post_value` hold the values
+    around it. ``support_curator=True`` stores the value as Curator's 4 bytes.
+    (Float counters are the blocking client's.)
     """
 
     def __init__(self, client: Client, path: str, default: int = 0, support_curator: bool = False) -> None:
@@ -588,9 +590,9 @@ class Counter:
         self.support_curator = support_curator
         self.pre_value: Optional[int] = None
         self.post_value: Optional[int] = None
-        if support_curator:
-            raise NotImplementedError("corral's Counter stores kazoo's text value only (support_curator=False)")
-        self._native = _corral.Counter(client._c, path, default)
+        if not isinstance(default, int) or isinstance(default, bool):
+            raise TypeError(f"an asyncio Counter's default is an int, not {type(default).__name__}")
+        self._native = _corral.Counter(client._c, path, default, support_curator)
 
     async def value(self) -> int:
         """The current value (the default while the node is empty or missing)."""

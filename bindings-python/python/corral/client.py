@@ -9,6 +9,7 @@ call the client (a call from a callback simply waits for its reply).
 from __future__ import annotations
 
 import atexit
+import datetime
 import inspect
 import logging
 import re
@@ -512,6 +513,31 @@ class Client:
     def Counter(self, path: str, default: int = 0, support_curator: bool = False) -> "recipes.Counter":
         """kazoo's integer Counter: see :class:`corral.recipes.Counter`."""
         return recipes.Counter(self, path, default, support_curator)
+
+    def NonBlockingLease(
+        self,
+        path: str,
+        duration: datetime.timedelta,
+        identifier: Optional[str] = None,
+        utcnow: Optional[Callable[[], Any]] = None,
+    ) -> "recipes.NonBlockingLease":
+        """kazoo's lease, obtained at once or not: see :class:`corral.recipes.NonBlockingLease`."""
+        if utcnow is None:
+            return recipes.NonBlockingLease(self, path, duration, identifier)
+        return recipes.NonBlockingLease(self, path, duration, identifier, utcnow)
+
+    def MultiNonBlockingLease(
+        self,
+        count: int,
+        path: str,
+        duration: datetime.timedelta,
+        identifier: Optional[str] = None,
+        utcnow: Optional[Callable[[], Any]] = None,
+    ) -> "recipes.MultiNonBlockingLease":
+        """One of ``count`` leases: see :class:`corral.recipes.MultiNonBlockingLease`."""
+        if utcnow is None:
+            return recipes.MultiNonBlockingLease(self, count, path, duration, identifier)
+        return recipes.MultiNonBlockingLease(self, count, path, duration, identifier, utcnow)
 
     def Barrier(self, path: str) -> "recipes.Barrier":
         """A barrier: see :class:`corral.recipes.Barrier`."""

@@ -36,6 +36,8 @@ ends the acquisitions under way with :class:`corral.CancelledError`.
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import json
 import logging
 import os
@@ -53,6 +55,7 @@ from typing import (
     Optional,
     Sequence,
     Tuple,
+    Union,
 )
 
 from corral import _corral
@@ -70,7 +73,9 @@ __all__ = [
     "LeaderLatch",
     "Lock",
     "LockingQueue",
+    "MultiNonBlockingLease",
     "NodeData",
+    "NonBlockingLease",
     "PartitionState",
     "Party",
     "Queue",
@@ -317,44 +322,132 @@ class Semaphore:
         self.release()
 
 
+# ---- leases ---------------------------------------------------------------------------
+
+
+def _utc_seconds(utcnow: Callable[[], Any]) -> float:
+    """Seconds since the epoch of ``utcnow()`` (a naive datetime is taken as UTC)."""
+    return float(calendar.timegm(utcnow().utctimetuple()))
+
+
+def _utcnow() -> Any:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class _Lease:
+    """A lease obtained (or not) when made; true when obtained."""
+
+    obtained: bool
+
+    def _obtain(self, client: "Client", path: str, duration: datetime.timedelta, identifier: Optional[str],
+                utcnow: Callable[[], Any], count: Optional[int]) -> None:
+        self.obtained = _corral.obtain_lease(
+            client._c, path, duration.total_seconds(), identifier or socket.gethostname(), _utc_seconds(utcnow), count
+        )
+
+    def __bool__(self) -> bool:
+        return self.obtained
+
+
+class NonBlockingLease(_Lease):
+    """kazoo's ``NonBlockingLease``: an exclusive lease on ``path`` for
+    ``duration`` (a ``timedelta``), obtained at once or not at all; true when
+    obtained. Obtaining again with the same ``identifier`` renews it::
+
+        lease = zk.NonBlockingLease("/leases/cleanup", datetime.timedelta(hours=1), "host-a")
+        if lease:
+            run_hourly_cleanup()
+
+    The record is kazoo's (``path/lease_holder``, JSON with the holder and
+    the end in UTC), written under kazoo's Lock, so kazoo and corral
+    processes share leases. ``utcnow`` is the clock (client clocks must
+    roughly agree). The recipe is core's ``corral::recipes::lease``.
+    """
+
+    def __init__(
+        self,
+        client: "Client",
+        path: str,
+        duration: datetime.timedelta,
+        identifier: Optional[str] = None,
+        utcnow: Callable[[], Any] = _utcnow,
+    ) -> None:
+        self._obtain(client, path, duration, identifier, utcnow, None)
+
+
+class MultiNonBlockingLease(_Lease):
+    """kazoo's ``MultiNonBlockingLease``: one of ``count`` leases under ``path``
+    (``path/0`` .. ``path/<count-1>``) for ``duration``, for a task that at most
+    ``count`` hosts should run; true when one was obtained::
+
+        if zk.MultiNonBlockingLease(2, "/leases/report", datetime.timedelta(days=1)):
+            send_the_report()
+    """
+
+    def __init__(
+        self,
+        client: "Client",
+        count: int,
+        path: str,
+        duration: datetime.timedelta,
+        identifier: Optional[str] = None,
+        utcnow: Callable[[], Any] = _utcnow,
+    ) -> None:
+        self._obtain(client, path, duration, identifier, utcnow, count)
+
+
 # ---- counter and barriers -----------------------------------------------------------
 
 
 class Counter:
-    """kazoo's integer ``Counter``: ``counter += 1`` adds atomically; :attr:`value` reads.
+    """kazoo's ``Counter``: ``counter += 1`` adds atomically; :attr:`value` reads.
 
-    After a change, :attr:`pre_value` and :attr:`post_value` hold the values
-    around it. The value is stored as text, as kazoo stores it;
-    ``support_curator=True`` (Curator's 4-byte SharedCount encoding) is not
-    supported and raises NotImplementedError.
+    The type of ``default`` (int or float) is the counter's type, as in
+    kazoo: the value is stored as text (``repr``), and a change of another
+    type raises TypeError. ``support_curator=True`` stores an int as
+    Curator's 4 bytes (its ``SharedCount``; a float default is then a
+    ValueError). After a change, :attr:`pre_value` and :attr:`post_value`
+    hold the values around it.
     """
 
-    def __init__(self, client: "Client", path: str, default: int = 0, support_curator: bool = False) -> None:
+    def __init__(
+        self, client: "Client", path: str, default: Union[int, float] = 0, support_curator: bool = False
+    ) -> None:
         self.client = client
         self.path = path
         self.default = default
+        self.default_type = type(default)
         self.support_curator = support_curator
-        self.pre_value: Optional[int] = None
-        self.post_value: Optional[int] = None
-        if support_curator:
-            raise NotImplementedError("corral's Counter stores kazoo's text value only (support_curator=False)")
-        self._native = _corral.Counter(client._c, path, default)
+        self.pre_value: Optional[Union[int, float]] = None
+        self.post_value: Optional[Union[int, float]] = None
+        if self.default_type not in (int, float):
+            raise TypeError(f"a Counter's default is an int or a float, not {self.default_type.__name__}")
+        if support_curator and self.default_type is not int:
+            raise ValueError("when support_curator is enabled the default type must be an int")
+        if self.default_type is float:
+            self._native: Any = _corral.FloatCounter(client._c, path, default)
+        else:
+            self._native = _corral.Counter(client._c, path, default, support_curator)
 
     @property
-    def value(self) -> int:
+    def value(self) -> Union[int, float]:
         """The current value (the default while the node is empty or missing)."""
         return self._native.value()
 
-    def add(self, delta: int) -> int:
-        """Adds ``delta``; returns the new value."""
+    def add(self, delta: Union[int, float]) -> Union[int, float]:
+        """Adds ``delta`` (of the counter's type); returns the new value."""
+        if not isinstance(delta, self.default_type) or isinstance(delta, bool):
+            raise TypeError(
+                f"invalid type for value change: {type(delta).__name__} (the counter holds {self.default_type.__name__})"
+            )
         self.pre_value, self.post_value = self._native.add(delta)
         return self.post_value
 
-    def __add__(self, delta: int) -> "Counter":
+    def __add__(self, delta: Union[int, float]) -> "Counter":
         self.add(delta)
         return self
 
-    def __sub__(self, delta: int) -> "Counter":
+    def __sub__(self, delta: Union[int, float]) -> "Counter":
         self.add(-delta)
         return self
 
