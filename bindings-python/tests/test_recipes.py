@@ -614,8 +614,24 @@ def test_set_partitioner_fails_with_its_session(zk, make_zk, expire_session):
     assert p.wait_for_acquire(10) and list(p) == [1, 2, 3], "items come back as given"
     expire_session(worker)
     wait_until(lambda: p.failed, message="session loss ends in FAILURE")
-    with pytest.raises(NotImplementedError):
-        zk.SetPartitioner("/parts2", set=[1], partition_func=lambda *a: [])
+
+
+def test_set_partitioner_with_a_partition_func(zk, make_zk):
+    """kazoo's partition_func(identifier, members, partitions): items as given, not their str()."""
+    calls = []
+
+    def evens_first(identifier, members, partitions):
+        calls.append((identifier, list(members), sorted(partitions)))
+        mine = [p for p in partitions if (p % 2 == 0) == (identifier == members[0])]
+        return mine + ["not in the set"]
+
+    a = zk.SetPartitioner("/parts3", set=[1, 2, 3, 4], partition_func=evens_first, identifier="a", time_boundary=0.2)
+    b = make_zk().SetPartitioner("/parts3", set=[1, 2, 3, 4], partition_func=evens_first, identifier="b",
+                                 time_boundary=0.2)
+    wait_until(lambda: a.acquired and b.acquired and sorted(a) == [2, 4] and sorted(b) == [1, 3], 20)
+    assert ("a", ["a", "b"], [1, 2, 3, 4]) in calls
+    a.finish()
+    b.finish()
 
 
 def test_counter_floats_and_curator_encoding(zk, corral_server, zk_chroot):

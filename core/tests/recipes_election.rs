@@ -552,3 +552,37 @@ both_servers!(partitioner_splits_and_resplits, |srv: TestServer| async move {
     }
     assert!(clients[0].get_children("/part/party").await.unwrap().is_empty());
 });
+
+both_servers!(partitioner_with_a_custom_split, |srv: TestServer| async move {
+    use std::sync::Arc;
+
+    let items: Vec<String> = ["a1", "a2", "b1", "b2"].map(String::from).to_vec();
+    // Items by prefix: the first member takes the "a"s, the second the "b"s;
+    // an item outside the set is ignored.
+    let split: corral::recipes::partitioner::PartitionFn = Arc::new(|id, members, items| {
+        let prefix = if members.first().map(String::as_str) == Some(id) { "a" } else { "b" };
+        let mut share: Vec<String> = items.iter().filter(|i| i.starts_with(prefix)).cloned().collect();
+        share.push("not-an-item".to_string());
+        share
+    });
+    let mut clients = Vec::new();
+    let mut parts = Vec::new();
+    for id in ["m1", "m2"] {
+        let c = srv.client().await;
+        let p = SetPartitioner::builder(&c, "/custom", &items, id)
+            .time_boundary(Duration::from_millis(300))
+            .partition_fn(split.clone())
+            .start()
+            .await
+            .unwrap();
+        clients.push(c);
+        parts.push(p);
+    }
+    for p in &parts {
+        assert_eq!(p.wait_for_acquire().await, PartitionState::Acquired);
+    }
+    assert!(eventually(T, || parts[0].partitions() == ["a1", "a2"] && parts[1].partitions() == ["b1", "b2"]).await);
+    for p in parts {
+        p.finish().await;
+    }
+});

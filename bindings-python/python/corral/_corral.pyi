@@ -531,7 +531,15 @@ class ServiceCache:
 class SetPartitioner:
     """kazoo's SetPartitioner."""
 
-    def __init__(self, client: AnyClient, path: str, items: List[str], identifier: str, time_boundary: float) -> None: ...
+    def __init__(
+        self,
+        client: AnyClient,
+        path: str,
+        items: List[str],
+        identifier: str,
+        time_boundary: float,
+        split: Optional[Callable[[str, List[str], List[str]], List[str]]] = None,
+    ) -> None: ...
     def state(self) -> str: ...
     def partitions(self) -> List[str]: ...
     def wait_for_change(self, state: str, timeout: Optional[float] = None) -> str: ...

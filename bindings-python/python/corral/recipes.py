@@ -1128,8 +1128,10 @@ class SetPartitioner:
     loss or :meth:`finish` end in FAILURE, for good.
 
     ``identifier`` (default: host name and pid) must be unique and valid in
-    a node name, as must the items' ``str()``. ``partition_func`` must be
-    None: corral always uses kazoo's default split. ``max_reaction_time`` is
+    a node name, as must the items' ``str()``. ``partition_func(identifier,
+    members, partitions)``, as kazoo's, returns this member's share of
+    ``partitions`` (every member must use the same one; the default deals
+    sorted items round-robin). ``max_reaction_time`` is
     accepted for kazoo's signature (corral reacts to every change at once).
     ``state_change_event`` is set at every state change.
     """
@@ -1145,8 +1147,6 @@ class SetPartitioner:
         max_reaction_time: float = 1,
         state_change_event: Optional[threading.Event] = None,
     ) -> None:
-        if partition_func is not None:
-            raise NotImplementedError("corral's SetPartitioner uses kazoo's default partition function only")
         self.client = client
         self.path = path
         self._items: Dict[str, Any] = {str(item): item for item in set}
@@ -1154,8 +1154,16 @@ class SetPartitioner:
         self._time_boundary = time_boundary
         self._max_reaction_time = max_reaction_time
         self.state_change_event = state_change_event if state_change_event is not None else threading.Event()
+        split = None
+        if partition_func is not None:
+            items = self._items
+
+            def split(identifier: str, members: List[str], names: List[str]) -> List[str]:
+                share = partition_func(identifier, members, [items[n] for n in names])
+                return [str(item) for item in share]
+
         self._native = _corral.SetPartitioner(
-            client._c, path, list(self._items), self._identifier, float(time_boundary)
+            client._c, path, list(self._items), self._identifier, float(time_boundary), split
         )
         self._watcher = threading.Thread(target=self._watch_states, name="corral-partitioner", daemon=True)
         self._watcher.start()

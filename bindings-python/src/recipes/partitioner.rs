@@ -48,7 +48,11 @@ impl SetPartitioner {
     /// Joins the party at `<path>/party` as `identifier` and starts
     /// allocating `items` in the background; the membership must stay
     /// unchanged `time_boundary` seconds before shares are taken.
+    /// `split(identifier, members, items)`, when given, returns the share
+    /// (a list of items); if it raises, the exception is reported as
+    /// unraisable and the share is empty.
     #[new]
+    #[pyo3(signature = (client, path, items, identifier, time_boundary, split=None))]
     fn new(
         py: Python<'_>,
         client: &Bound<'_, PyAny>,
@@ -56,10 +60,22 @@ impl SetPartitioner {
         items: Vec<String>,
         identifier: &str,
         time_boundary: f64,
+        split: Option<Py<PyAny>>,
     ) -> PyResult<SetPartitioner> {
         let time_boundary = seconds(time_boundary)?;
-        let builder =
+        let mut builder =
             CoreSetPartitioner::builder(&core_client(client)?, path, &items, identifier).time_boundary(time_boundary);
+        if let Some(func) = split {
+            builder = builder.partition_fn(Arc::new(move |id: &str, members: &[String], items: &[String]| {
+                Python::attach(|py| {
+                    let share = func.call1(py, (id, members.to_vec(), items.to_vec())).and_then(|r| r.extract(py));
+                    share.unwrap_or_else(|e| {
+                        e.write_unraisable(py, Some(func.bind(py)));
+                        Vec::new()
+                    })
+                })
+            }));
+        }
         let p = block_on(py, builder.start())?;
         Ok(SetPartitioner {
             partitioner: InRuntime::new(Arc::new(RwLock::new(Some(p)))),

@@ -20,6 +20,7 @@
 //! [`SetPartitioner::release_set`]) → `Allocating` again. Session loss ends in
 //! `Failure`, as in kazoo: the partitioner must then be created anew.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -64,6 +65,11 @@ pub fn partition(identifier: &str, members: &[String], items: &[String]) -> Vec<
     }
 }
 
+/// A split of the items: `(identifier, members, items) -> share`, called
+/// with the sorted member identifiers and the items as given; the share
+/// should hold only items of the set (others are ignored).
+pub type PartitionFn = Arc<dyn Fn(&str, &[String], &[String]) -> Vec<String> + Send + Sync>;
+
 /// What the owner asks of the task.
 enum Cmd {
     Release(oneshot::Sender<()>),
@@ -78,9 +84,18 @@ pub struct SetPartitionerBuilder {
     identifier: String,
     time_boundary: Duration,
     locks: bool,
+    split: PartitionFn,
 }
 
 impl SetPartitionerBuilder {
+    /// Splits the set with `split` instead of [`partition`] (kazoo's
+    /// `partition_func`); every member must use the same split, or shares overlap
+    /// (their locks still keep an item from being held twice).
+    pub fn partition_fn(mut self, split: PartitionFn) -> Self {
+        self.split = split;
+        self
+    }
+
     /// How long the membership must stay unchanged before shares are taken
     /// (kazoo's `time_boundary`; default 30 s).
     pub fn time_boundary(mut self, t: Duration) -> Self {
@@ -109,6 +124,7 @@ impl SetPartitionerBuilder {
             identifier: self.identifier,
             time_boundary: self.time_boundary,
             locks: self.locks,
+            split: self.split,
             cmds,
             status: status_tx,
             held: Vec::new(),
@@ -156,6 +172,7 @@ impl SetPartitioner {
             identifier: identifier.to_string(),
             time_boundary: Duration::from_secs(30),
             locks: true,
+            split: Arc::new(partition),
         }
     }
 
@@ -239,6 +256,7 @@ struct Task {
     identifier: String,
     time_boundary: Duration,
     locks: bool,
+    split: PartitionFn,
     cmds: mpsc::UnboundedReceiver<Cmd>,
     states: broadcast::Receiver<State>,
     status: watch::Sender<(PartitionState, Vec<String>)>,
@@ -346,7 +364,12 @@ impl Task {
                 // Our member node went with a lost session.
                 return Stop::Fail;
             }
-            let share = partition(&self.identifier, &members, &self.items);
+            let mut sorted = members.clone();
+            sorted.sort();
+            let mut share = (self.split)(&self.identifier, &sorted, &self.items);
+            share.retain(|item| self.items.contains(item));
+            share.sort();
+            share.dedup();
             if self.locks {
                 for item in &share {
                     match self.lock(item, &mut members_w).await {
