@@ -373,6 +373,11 @@ def test_reconfig_adds_and_removes_members_under_load(ensemble):
     plain = client(e.members[leader].hosts)
     with pytest.raises(NoAuthError):
         plain.reconfig(joining=None, leaving=str(first[-1]), new_members=None)
+    # ZooKeeper's order: the version and the arguments are checked before the ACL.
+    with pytest.raises(BadArgumentsError):
+        plain.reconfig(joining="server.9=no-such-spec", leaving=None, new_members=None)
+    with pytest.raises(BadVersionError):
+        plain.reconfig(joining=None, leaving=str(first[-1]), new_members=None, from_config=12345)
     with pytest.raises(BadArgumentsError):
         admin.reconfig(joining="server.9=no-such-spec", leaving=None, new_members=None)
     with pytest.raises(BadArgumentsError):

@@ -252,15 +252,16 @@ fn check_reconfig(
     if !node.config.is_ensemble() {
         return Err(Code::Unimplemented);
     }
-    let current = {
+    // ZooKeeper's order: the version, then the request's own arguments, and
+    // only for a well-formed, current request the ACL of /zookeeper/config.
+    let (current, allowed) = {
         let sm = node.sm.read();
         let tree = &sm.state.tree;
         let allowed = tree
             .get_acl(crate::tree::path::CONFIG, &conn.ids)
             .and_then(|(acl, _)| crate::tree::acl::check(&acl, crate::proto::perms::WRITE, &conn.ids));
-        allowed?;
         let data = tree.get_data(crate::tree::path::CONFIG, &conn.ids).ok().and_then(|nd| nd.data).unwrap_or_default();
-        super::reconfig::parse_config(&data)
+        (super::reconfig::parse_config(&data), allowed)
     };
     let (servers, version) = match current {
         Ok((s, v)) if !s.is_empty() => (s, v),
@@ -269,10 +270,13 @@ fn check_reconfig(
     if cur_config_id != -1 && Some(cur_config_id) != version {
         return Err(Code::BadVersion);
     }
-    super::reconfig::plan(&servers, joining.as_deref(), leaving.as_deref(), new_members.as_deref()).map_err(|reason| {
-        tracing::info!(%reason, "reconfig refused");
-        Code::BadArguments
-    })
+    let next = super::reconfig::plan(&servers, joining.as_deref(), leaving.as_deref(), new_members.as_deref())
+        .map_err(|reason| {
+            tracing::info!(%reason, "reconfig refused");
+            Code::BadArguments
+        })?;
+    allowed?;
+    Ok(next)
 }
 
 /// Changes the membership to `next`, records it in `/zookeeper/config`, and
