@@ -202,6 +202,14 @@ both_servers!(chroot_ensure_path_and_recursive_delete, |srv: TestServer| async m
     zk.delete_recursive("/deep").await.unwrap();
     assert!(root.exists("/app/deep").await.unwrap().is_none());
     assert!(root.exists("/app").await.unwrap().is_some());
+    // ensure_path makes a missing chroot too, as kazoo and Curator do.
+    let fresh = Client::connect(&format!("{}/new/root", srv.hosts())).await.unwrap();
+    assert_eq!(fresh.create("/x", b"", &CreateOptions::default()).await.unwrap_err().code, Code::NoNode);
+    fresh.ensure_path("/").await.unwrap();
+    assert!(root.exists("/new/root").await.unwrap().is_some());
+    fresh.ensure_path("/a/b").await.unwrap();
+    assert!(root.exists("/new/root/a/b").await.unwrap().is_some());
+    fresh.close().await;
 });
 
 both_servers!(states_across_restart_and_watch_reregistration, |srv: TestServer| async move {

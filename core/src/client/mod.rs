@@ -555,17 +555,28 @@ impl Client {
     /// or `..`) is BadArguments, and nothing is created.
     pub async fn ensure_path(&self, path: &str) -> Result<()> {
         crate::tree::path::validate(path).map_err(|code| Error::at(code, path))?;
-        if path == "/" || self.exists(path).await?.is_some() {
+        if self.exists(path).await?.is_some() {
             return Ok(());
         }
+        // Under a chroot the chroot's own nodes are made too, as kazoo and
+        // Curator make a missing namespace: so the path is walked on the server.
+        let opts = CreateOptions::default();
+        let op = create_opcode(opts.mode, true);
         let mut cur = String::new();
-        for part in path.split('/').filter(|p| !p.is_empty()) {
+        for part in self.inner.to_server(path).split('/').filter(|p| !p.is_empty()) {
             cur.push('/');
             cur.push_str(part);
-            match self.create(&cur, b"", &CreateOptions::default()).await {
+            let req = Request::Create(CreateRequest {
+                path: cur.clone(),
+                data: Some(Vec::new()),
+                acl: opts.acl.clone(),
+                flags: opts.mode.flags(),
+                ttl_ms: None,
+            });
+            match self.call(op, req, None).await {
                 Ok(_) => {}
                 Err(e) if e.code == Code::NodeExists => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(at(e, path)),
             }
         }
         Ok(())
