@@ -208,6 +208,25 @@ else
     record "python binding" "$rc" "$(tail -n 1 "$LOG_DIR/maturin.log")" "maturin develop failed"
 fi
 
+# kazoo 2.11.0's own test suite (tests/kazoo-suite) with corral's kazoo-compatible client
+# (corral.kazoo) in place of kazoo's, against ZooKeeper 3.8 and against corral. Its
+# venv has the suite's pins; the binding comes from bindings-python/python, where
+# `maturin develop` above put the native module (run.sh adds it to PYTHONPATH).
+KAZOO_VENV="$ROOT/target/kazoo-venv"
+section "kazoo's test suite with corral.kazoo: tests/kazoo-suite/run.sh"
+if ! setup_venv "$KAZOO_VENV" "$ROOT/tests/kazoo-suite/requirements.txt"; then
+    record "kazoo suite (corral client)" 1 "" "could not install tests/kazoo-suite/requirements.txt"
+else
+    for server in zookeeper corral; do
+        run_logged kazoosuite "$LOG_DIR/kazoo-suite-corral-$server.log" \
+            env KAZOO_SUITE_CLIENT=corral KAZOO_SUITE_SERVER="$server" \
+            KAZOO_SUITE_PYTHON="$KAZOO_VENV/bin/python" bash tests/kazoo-suite/run.sh
+        rc=$?
+        record "kazoo suite ($server)" "$rc" \
+            "$(grep -E '^kazoo-suite \(' "$LOG_DIR/kazoo-suite-corral-$server.log" | tail -n 1)"
+    done
+fi
+
 # ---- summary ----------------------------------------------------------------------
 
 section "summary"

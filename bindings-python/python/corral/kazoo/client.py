@@ -106,7 +106,7 @@ def _check_watch(watch: Any) -> None:
 def _check_acls(name: str, acls: Any, optional: bool) -> None:
     if optional and acls is None:
         return
-    if isinstance(acls, ACL) or not isinstance(acls, (tuple, list)):
+    if isinstance(acls, ACL) or hasattr(acls, "perms") or not isinstance(acls, (tuple, list)):
         raise TypeError(f"Invalid type for '{name}' (acl must be a tuple/list of ACL's")
 
 
@@ -468,6 +468,7 @@ class KazooClient(Client):
     ) -> Any:
         """Creates a node; returns its path, or ``(path, ZnodeStat)`` with ``include_data``."""
         p, data = self._create_args(path, value, acl, ephemeral, sequence, makepath, include_data)
+        acl = acl or None  # kazoo: an empty ACL list means the default
         sup = super().create
         return self._run(lambda: sup(p, data, acl, ephemeral, sequence, makepath, include_data, container, ttl))
 
@@ -483,6 +484,7 @@ class KazooClient(Client):
     ) -> AsyncResult:
         """:meth:`create`, as an :class:`AsyncResult`."""
         p, data = self._create_args(path, value, acl, ephemeral, sequence, makepath, include_data)
+        acl = acl or None  # kazoo: an empty ACL list means the default
         sup = super().create
         return self._submit(lambda: sup(p, data, acl, ephemeral, sequence, makepath, include_data))
 

@@ -19,9 +19,11 @@ def normpath(path: str, trailing: bool = False) -> str:
             raise ValueError("relative paths not allowed")
         parts.append(part)
     out = "/".join(parts)
-    if trailing and path.endswith("/"):
+    if path.startswith("/"):
+        out = "/" + out
+    if trailing and path.endswith("/") and not out.endswith("/"):
         out += "/"
-    return "/" + out if path.startswith("/") else out
+    return out
 
 
 def join(a: str, *parts: str) -> str:
