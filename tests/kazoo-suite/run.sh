@@ -54,6 +54,15 @@ export KAZOO_SUITE_CLOSING_FILE="$ROOT/target/kazoo-suite/closing-$CLIENT-$SERVE
 mkdir -p "$ROOT/target/kazoo-suite"
 rm -f "$KAZOO_SUITE_CLOSING_FILE"
 
+# The servers listen on fixed ports (kazoo's layout, from ZOOKEEPER_PORT_OFFSET, default
+# 20000), so runs on one machine take turns: a second run waits for the first.
+LOCK="$ROOT/target/kazoo-suite/.ports-${ZOOKEEPER_PORT_OFFSET:-20000}.lock"
+exec 9>"$LOCK"
+if ! flock -n 9; then
+    echo "kazoo-suite: another run uses ports ${ZOOKEEPER_PORT_OFFSET:-20000}+ ($LOCK): waiting for it"
+    flock 9
+fi
+
 cd "$ROOT"
 # `timeout` puts pytest (and the servers it starts) in a process group of its own; when
 # this script is stopped, that group is stopped too rather than left running.
