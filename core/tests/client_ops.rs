@@ -39,6 +39,27 @@ both_servers!(crud_and_errors_carry_paths, |srv: TestServer| async move {
     zk.close().await;
 });
 
+both_servers!(null_data_stays_apart_from_empty, |srv: TestServer| async move {
+    let zk = srv.client().await;
+    let opts = CreateOptions::default();
+    let (_, stat) = zk.create_nullable("/null", None, &opts).await.unwrap();
+    assert_eq!(stat.data_length, 0);
+    assert_eq!(zk.get_data_nullable("/null").await.unwrap().0, None);
+    // The plain read sees null as empty.
+    assert_eq!(zk.get_data("/null").await.unwrap().0, Vec::<u8>::new());
+    zk.create("/empty", b"", &opts).await.unwrap();
+    assert_eq!(zk.get_data_nullable("/empty").await.unwrap().0, Some(Vec::new()));
+    zk.set_data_nullable("/empty", None, Some(0)).await.unwrap();
+    let (data, stat, watch) = zk.get_data_nullable_w("/empty").await.unwrap();
+    assert_eq!((data, stat.version), (None, 1));
+    zk.set_data("/empty", b"x", None).await.unwrap();
+    assert_eq!(tokio::time::timeout(T, watch).await.unwrap().event_type, EventType::NodeDataChanged);
+    assert_eq!(zk.get_data_nullable("/empty").await.unwrap().0, Some(b"x".to_vec()));
+    let e = zk.set_data_nullable("/nope", None, None).await.unwrap_err();
+    assert_eq!((e.code, e.path.as_deref()), (Code::NoNode, Some("/nope")));
+    zk.close().await;
+});
+
 both_servers!(node_kinds, |srv: TestServer| async move {
     let zk = srv.client().await;
     zk.create("/k", b"", &CreateOptions::default()).await.unwrap();
@@ -292,6 +313,9 @@ both_servers!(a_session_resumes_from_its_id_and_password, |srv: TestServer| asyn
     let first = srv.client().await;
     first.create("/resumed", b"", &CreateOptions::mode(CreateMode::Ephemeral)).await.unwrap();
     let (id, password) = (first.session_id(), first.session_password());
+    // The server drops `first`'s connection once `second` takes the session;
+    // `first` must not reconnect and take it back meanwhile (nothing listens on port 9).
+    first.set_hosts("127.0.0.1:9").unwrap();
     let second = Client::builder(&srv.hosts())
         .session_timeout(Duration::from_secs(4))
         .session(id, password)
@@ -328,6 +352,27 @@ both_servers!(a_session_resumes_from_its_id_and_password, |srv: TestServer| asyn
         .expect("a wrong password does not resume");
     assert_eq!(err.code, Code::SessionExpired);
     other.close().await;
+});
+
+both_servers!(hosts_in_the_given_order_when_not_randomized, |srv: TestServer| async move {
+    let other = TestServer::start(srv.kind).await;
+    for (first, second) in [(&srv, &other), (&other, &srv)] {
+        let hosts = format!("{},{}", first.hosts(), second.hosts());
+        for _ in 0..4 {
+            let zk = Client::builder(&hosts).randomize_hosts(false).connect().await.unwrap();
+            assert_eq!(zk.connected_host(), Some(first.hosts()), "the first server of {hosts}");
+            zk.close().await;
+        }
+    }
+    // Shuffled (the default), 24 clients all land on one server with odds of 1 in 2^23.
+    let hosts = format!("{},{}", srv.hosts(), other.hosts());
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..24 {
+        let zk = Client::connect(&hosts).await.unwrap();
+        seen.insert(zk.connected_host());
+        zk.close().await;
+    }
+    assert_eq!(seen.len(), 2, "shuffled hosts spread the clients: {seen:?}");
 });
 
 both_servers!(set_hosts_moves_the_next_connection, |srv: TestServer| async move {

@@ -68,6 +68,7 @@ pub struct ClientBuilder {
     pub(crate) backoff_max: Duration,
     pub(crate) read_only: bool,
     pub(crate) resume: Option<(i64, [u8; 16])>,
+    pub(crate) randomize_hosts: bool,
 }
 
 impl ClientBuilder {
@@ -80,6 +81,7 @@ impl ClientBuilder {
             backoff_max: Duration::from_secs(1),
             read_only: false,
             resume: None,
+            randomize_hosts: true,
         }
     }
 
@@ -121,6 +123,15 @@ impl ClientBuilder {
     /// session has expired, `connect` fails with `SessionExpired`.
     pub fn session(mut self, id: i64, password: [u8; 16]) -> Self {
         self.resume = Some((id, password));
+        self
+    }
+
+    /// Whether the servers are tried in a random order (the default, as
+    /// every ZooKeeper client does, so clients spread over the ensemble) or
+    /// in the order given (kazoo's `randomize_hosts=False`). Reconnects go
+    /// on from the server after the last one tried, in the same order.
+    pub fn randomize_hosts(mut self, yes: bool) -> Self {
+        self.randomize_hosts = yes;
         self
     }
 

@@ -74,13 +74,17 @@ pub(crate) async fn run(inner: Arc<Inner>, mut cmds: mpsc::UnboundedReceiver<Cmd
     let mut ever_connected = false;
     let mut disconnected_at: Option<Instant> = None;
     let mut attempt: u32 = 0;
-    let mut hosts = inner.hosts.lock().clone();
-    hosts.shuffle(&mut rand::thread_rng());
+    let order = |mut hosts: Vec<String>| {
+        if inner.randomize_hosts {
+            hosts.shuffle(&mut rand::thread_rng());
+        }
+        hosts
+    };
+    let mut hosts = order(inner.hosts.lock().clone());
     let mut host_idx = 0;
     loop {
         if inner.hosts_changed.swap(false, Ordering::AcqRel) {
-            hosts = inner.hosts.lock().clone();
-            hosts.shuffle(&mut rand::thread_rng());
+            hosts = order(inner.hosts.lock().clone());
             host_idx = 0;
         }
         // Commands that arrive while disconnected fail at once: the caller decides to retry.

@@ -92,6 +92,8 @@ pub(crate) struct Inner {
     /// tells the connection loop to pick the new list up at its next attempt.
     hosts: Mutex<Vec<String>>,
     hosts_changed: AtomicBool,
+    /// Whether the list is shuffled before use (else tried in the given order).
+    randomize_hosts: bool,
     /// `host:port` of the server the client is connected to, if any.
     connected_to: Mutex<Option<String>>,
     chroot: Option<String>,
@@ -190,6 +192,7 @@ impl Client {
         let inner = Arc::new(Inner {
             hosts: Mutex::new(cs.hosts),
             hosts_changed: AtomicBool::new(false),
+            randomize_hosts: b.randomize_hosts,
             connected_to: Mutex::new(None),
             chroot: cs.chroot,
             session_timeout: b.session_timeout,
@@ -287,10 +290,22 @@ impl Client {
 
     /// Creates a node; returns its actual path and Stat.
     pub async fn create_with_stat(&self, path: &str, data: &[u8], opts: &CreateOptions) -> Result<(String, Stat)> {
+        self.create_nullable(path, Some(data), opts).await
+    }
+
+    /// Like [`Client::create_with_stat`]; `None` creates the node with null
+    /// data (ZooKeeper keeps null apart from empty: Java's `getData` returns
+    /// `null`, kazoo's `get` returns `None`).
+    pub async fn create_nullable(
+        &self,
+        path: &str,
+        data: Option<&[u8]>,
+        opts: &CreateOptions,
+    ) -> Result<(String, Stat)> {
         let op = create_opcode(opts.mode, true);
         let req = Request::Create(CreateRequest {
             path: self.inner.to_server(path),
-            data: Some(data.to_vec()),
+            data: data.map(<[u8]>::to_vec),
             acl: opts.acl.clone(),
             flags: opts.mode.flags(),
             ttl_ms: if op == OpCode::CreateTtl { Some(opts.ttl_ms.unwrap_or(-1)) } else { None },
@@ -332,31 +347,49 @@ impl Client {
         }
     }
 
-    /// The node's data and Stat.
+    /// The node's data and Stat (null data reads as empty; see
+    /// [`Client::get_data_nullable`]).
     pub async fn get_data(&self, path: &str) -> Result<(Vec<u8>, Stat)> {
+        let (data, stat) = self.get_data_nullable(path).await?;
+        Ok((data.unwrap_or_default(), stat))
+    }
+
+    /// The node's data (`None` when it is null) and Stat.
+    pub async fn get_data_nullable(&self, path: &str) -> Result<(Option<Vec<u8>>, Stat)> {
         let req = Request::GetData { path: self.inner.to_server(path), watch: false };
         match self.call(OpCode::GetData, req, None).await.map_err(|e| at(e, path))? {
-            Response::GetData { data, stat } => Ok((data.unwrap_or_default(), stat)),
+            Response::GetData { data, stat } => Ok((data, stat)),
             _ => Err(self.unexpected()),
         }
     }
 
     /// Like [`Client::get_data`], and watches the node's next change or deletion.
     pub async fn get_data_w(&self, path: &str) -> Result<(Vec<u8>, Stat, OneshotWatch)> {
+        let (data, stat, w) = self.get_data_nullable_w(path).await?;
+        Ok((data.unwrap_or_default(), stat, w))
+    }
+
+    /// Like [`Client::get_data_nullable`], and watches the node's next change or deletion.
+    pub async fn get_data_nullable_w(&self, path: &str) -> Result<(Option<Vec<u8>>, Stat, OneshotWatch)> {
         let (w, tx) = OneshotWatch::new();
         let reg = WatchReg { kind_ok: Kind::Data, kind_nonode: None, tx };
         let req = Request::GetData { path: self.inner.to_server(path), watch: true };
         match self.call(OpCode::GetData, req, Some(reg)).await.map_err(|e| at(e, path))? {
-            Response::GetData { data, stat } => Ok((data.unwrap_or_default(), stat, w)),
+            Response::GetData { data, stat } => Ok((data, stat, w)),
             _ => Err(self.unexpected()),
         }
     }
 
     /// Sets the node's data; `version` `None` = any. Returns the new Stat.
     pub async fn set_data(&self, path: &str, data: &[u8], version: Option<i32>) -> Result<Stat> {
+        self.set_data_nullable(path, Some(data), version).await
+    }
+
+    /// Like [`Client::set_data`]; `None` sets null data.
+    pub async fn set_data_nullable(&self, path: &str, data: Option<&[u8]>, version: Option<i32>) -> Result<Stat> {
         let req = Request::SetData {
             path: self.inner.to_server(path),
-            data: Some(data.to_vec()),
+            data: data.map(<[u8]>::to_vec),
             version: version.unwrap_or(-1),
         };
         match self.call(OpCode::SetData, req, None).await.map_err(|e| at(e, path))? {
