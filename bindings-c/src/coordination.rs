@@ -177,7 +177,7 @@ pub unsafe extern "C" fn corral_barrier_set(barrier: *const corral_barrier) -> c
 /// `barrier` is NULL or live.
 #[no_mangle]
 pub unsafe extern "C" fn corral_barrier_remove(barrier: *const corral_barrier) -> corral_result {
-    guard(|| wait(barrier.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.barrier.remove()))
+    guard(|| wait(barrier.as_ref().ok_or(CORRAL_NULL_ARGUMENT)?.barrier.remove()).map(drop))
 }
 
 /// Waits up to `timeout_ms` (`CORRAL_WAIT_FOREVER`) until the barrier is

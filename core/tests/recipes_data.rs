@@ -58,8 +58,8 @@ both_servers!(barrier_wakes_waiters, |srv: TestServer| async move {
     }
     assert!(!barrier.wait(Some(Duration::from_millis(200))).await.unwrap(), "barrier is up");
     assert!(waiters.iter().all(|w| !w.is_finished()));
-    barrier.remove().await.unwrap();
-    barrier.remove().await.unwrap();
+    assert!(barrier.remove().await.unwrap(), "this call lowered it");
+    assert!(!barrier.remove().await.unwrap(), "down already");
     for w in waiters {
         assert!(tokio::time::timeout(T, w).await.expect("waiter released").unwrap().unwrap());
     }

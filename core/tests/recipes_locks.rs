@@ -249,6 +249,26 @@ both_servers!(try_timeout_cancel_and_kazoo_naming, |srv: TestServer| async move 
     assert_eq!(count_children(&zk, path).await, 0);
 });
 
+both_servers!(persistent_lock_nodes_outlive_the_session, |srv: TestServer| async move {
+    // kazoo's acquire(ephemeral=False).
+    let path = "/locks/persistent";
+    let zk = srv.client().await;
+    let other = srv.client().await;
+    let mut a = Lock::kazoo(&zk, path, "a");
+    a.set_ephemeral(false);
+    a.acquire().await.unwrap();
+    let node = a.node_path().unwrap().to_string();
+    assert_eq!(other.exists(&node).await.unwrap().unwrap().ephemeral_owner, 0);
+    zk.close().await;
+    assert!(other.exists(&node).await.unwrap().is_some(), "the node stays after its session");
+    let mut b = Lock::kazoo(&other, path, "b");
+    assert!(!b.try_acquire().await.unwrap(), "and still holds the lock");
+    other.delete(&node, None).await.unwrap();
+    assert!(b.try_acquire().await.unwrap());
+    assert!(other.exists(b.node_path().unwrap()).await.unwrap().unwrap().ephemeral_owner != 0, "b's is ephemeral");
+    b.release().await.unwrap();
+});
+
 both_servers!(read_write_lock, |srv: TestServer| async move {
     let path = "/locks/rw";
     let (c1, c2, c3) = (srv.client().await, srv.client().await, srv.client().await);

@@ -40,7 +40,7 @@ impl Barrier {
     #[napi(ts_return_type = "Promise<void>")]
     pub fn remove<'env>(&self, env: &'env Env, options: Option<CallOptions>) -> Result<PromiseRaw<'env, ()>> {
         let barrier = self.barrier.clone();
-        spawn_value(env, options.and_then(|o| o.signal), async move { Ok(barrier.remove().await?) })
+        spawn_value(env, options.and_then(|o| o.signal), async move { Ok(barrier.remove().await.map(drop)?) })
     }
 
     /// Waits until the barrier is down: `true`; `false` when `timeout` passed first.

@@ -64,12 +64,12 @@ impl Barrier {
         }
     }
 
-    /// Lowers the barrier: deletes its node; lowering a barrier that is down
-    /// is not an error.
-    pub async fn remove(&self) -> Result<()> {
+    /// Lowers the barrier: deletes its node. `true` when this call lowered
+    /// it, `false` when it was down already (not an error).
+    pub async fn remove(&self) -> Result<bool> {
         match retry(&self.client, || self.client.delete(&self.path, None)).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.code == Code::NoNode => Ok(()),
+            Ok(()) => Ok(true),
+            Err(e) if e.code == Code::NoNode => Ok(false),
             Err(e) => Err(e),
         }
     }

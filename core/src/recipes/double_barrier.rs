@@ -58,6 +58,8 @@ pub struct DoubleBarrier {
     member_qty: usize,
     /// This member's node: `<path>/<uuid>`.
     our_path: String,
+    /// This member's node data (empty as Curator's; kazoo stores its identifier).
+    data: Vec<u8>,
     ready_path: String,
 }
 
@@ -69,8 +71,21 @@ impl DoubleBarrier {
             path: path.to_string(),
             member_qty: member_qty.max(1),
             our_path: format!("{path}/{}", uuid()),
+            data: Vec::new(),
             ready_path: format!("{path}/{READY_NODE}"),
         }
+    }
+
+    /// Stores `data` in this member's node (kazoo's DoubleBarrier stores its
+    /// identifier there).
+    pub fn with_data(mut self, data: &[u8]) -> DoubleBarrier {
+        self.data = data.to_vec();
+        self
+    }
+
+    /// This member's node path: `<path>/<uuid>` (kazoo's `create_path`).
+    pub fn node_path(&self) -> &str {
+        &self.our_path
     }
 
     /// Enters and waits until enough members have entered.
@@ -157,7 +172,7 @@ impl DoubleBarrier {
     async fn create_ours(&self) -> Result<()> {
         let opts = CreateOptions::mode(CreateMode::Ephemeral);
         loop {
-            match retry(&self.client, || self.client.create(&self.our_path, b"", &opts)).await {
+            match retry(&self.client, || self.client.create(&self.our_path, &self.data, &opts)).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.code == Code::NodeExists => return Ok(()),
                 Err(e) if e.code == Code::NoNode => {

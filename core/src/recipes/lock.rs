@@ -161,6 +161,15 @@ impl Lock {
         self
     }
 
+    /// kazoo's `acquire(ephemeral=False)`: with `false`, the nodes of later
+    /// acquisitions are persistent, so a held lock outlives this session (and
+    /// this process) until [`release`](Lock::release) or a manual delete.
+    /// Ownership is still judged by this session: once it ends the state
+    /// is [`LockState::Lost`] although the node stays.
+    pub fn set_ephemeral(&mut self, ephemeral: bool) {
+        self.contender.set_ephemeral(ephemeral);
+    }
+
     /// The lock path.
     pub fn path(&self) -> &str {
         self.contender.parent()

@@ -154,6 +154,34 @@ pub(crate) async fn resumed(client: &Client, session: i64, deadline: Option<Inst
     }
 }
 
+/// How long a contender whose node vanished waits to hear whether its
+/// session ended (see [`session_ended`]).
+const SESSION_NEWS: Duration = Duration::from_secs(3);
+
+/// Whether `session` has ended, for a contender whose ephemeral node is gone.
+/// A server can answer a read on the old connection after it closed the
+/// session (and dropped its ephemerals) but before the client hears of it:
+/// so wait up to [`SESSION_NEWS`] for the news (a new or lost session). A
+/// reconnect to the same session, or no news, means it lives: the node was
+/// deleted by someone.
+async fn session_ended(client: &Client, session: i64) -> bool {
+    let mut changes = client.state_changes();
+    let until = Instant::now() + SESSION_NEWS;
+    loop {
+        match client.state() {
+            State::Lost | State::Closed => return true,
+            State::Connected | State::Reconnected | State::ReadOnly if client.session_id() != session => return true,
+            _ => {}
+        }
+        match tokio::time::timeout_at(until, changes.recv()).await {
+            Err(_) => return false,
+            Ok(Ok(State::Connected | State::Reconnected)) if client.session_id() == session => return false,
+            Ok(Err(RecvError::Closed)) => return true,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Runs `op` until it succeeds or fails for another reason than a lost
 /// connection, as long as `session` lives.
 pub(crate) async fn in_session<T, F, Fut>(
@@ -259,7 +287,7 @@ pub(crate) async fn wait_turn(
     loop {
         let names = in_session(client, session, deadline, || sorted_contenders(client, parent)).await?;
         let Some(ours) = names.iter().position(|n| *n == node.name) else {
-            let code = if client.session_id() == session { Code::NoNode } else { Code::SessionExpired };
+            let code = if session_ended(client, session).await { Code::SessionExpired } else { Code::NoNode };
             return Err(Error::at(code, &node.path));
         };
         let other = match rule(&names, ours) {
@@ -408,6 +436,9 @@ pub(crate) struct Contender {
     parent: String,
     /// Data of each contender node (kazoo's identifier).
     data: Vec<u8>,
+    /// Kind of each contender node: ephemeral sequential, or persistent
+    /// sequential for kazoo's `acquire(ephemeral=False)`.
+    mode: CreateMode,
     hold: Option<Hold>,
     /// The holder's view of its ownership, for `lost()` futures.
     status: watch::Sender<Status>,
@@ -417,7 +448,14 @@ impl Contender {
     /// Not yet contending for the lock at `parent`.
     pub(crate) fn new(client: &Client, parent: &str, data: Vec<u8>) -> Contender {
         let (status, _) = watch::channel(Status { hold: 0, state: LockState::Released });
-        Contender { client: client.clone(), parent: parent.to_string(), data, hold: None, status }
+        Contender {
+            client: client.clone(),
+            parent: parent.to_string(),
+            data,
+            mode: CreateMode::EphemeralSequential,
+            hold: None,
+            status,
+        }
     }
 
     /// The lock path.
@@ -433,6 +471,12 @@ impl Contender {
     /// Sets the data of future contender nodes.
     pub(crate) fn set_data(&mut self, data: Vec<u8>) {
         self.data = data;
+    }
+
+    /// Whether future contender nodes go with the session (the default) or
+    /// stay until released.
+    pub(crate) fn set_ephemeral(&mut self, ephemeral: bool) {
+        self.mode = if ephemeral { CreateMode::EphemeralSequential } else { CreateMode::PersistentSequential };
     }
 
     /// The held node.
@@ -493,9 +537,7 @@ impl Contender {
         let states = self.client.state_changes();
         let mut cleanup = Cleanup::new(&self.client, &self.parent, &name.marker);
         let outcome = async {
-            let node =
-                create_node(&self.client, &self.parent, &name, CreateMode::EphemeralSequential, &self.data, deadline)
-                    .await?;
+            let node = create_node(&self.client, &self.parent, &name, self.mode, &self.data, deadline).await?;
             cleanup.created(&node.path);
             wait_turn(&self.client, &self.parent, &node, deadline, rule).await?;
             Ok(node)

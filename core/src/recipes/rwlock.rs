@@ -180,6 +180,11 @@ impl ReadWriteLockHalf {
         self.side
     }
 
+    /// kazoo's `acquire(ephemeral=False)` for this side: see [`Lock::set_ephemeral`](super::lock::Lock::set_ephemeral).
+    pub fn set_ephemeral(&mut self, ephemeral: bool) {
+        self.contender.set_ephemeral(ephemeral);
+    }
+
     /// Waits until this side is held (or nests when already held).
     pub async fn acquire(&mut self) -> Result<()> {
         self.acquire_until(None).await.map(|_| ())
