@@ -96,14 +96,14 @@ impl AsyncClient {
         &self,
         py: Python<'py>,
         path: String,
-        data: Vec<u8>,
+        data: Option<Vec<u8>>,
         acl: Vec<AclTuple>,
         mode: i32,
         ttl_ms: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = create_options(acl, mode, ttl_ms)?;
         let c = self.client.clone();
-        awaitable(py, async move { c.create_with_stat(&path, &data, &opts).await }, |py, (p, s)| {
+        awaitable(py, async move { c.create_nullable(&path, data.as_deref(), &opts).await }, |py, (p, s)| {
             into(py, (p, convert::stat(&s)))
         })
     }
@@ -127,21 +127,29 @@ impl AsyncClient {
 
     fn get_data<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(py, async move { c.get_data(&path).await }, |py, (d, s)| {
-            into(py, (PyBytes::new(py, &d), convert::stat(&s)))
+        awaitable(py, async move { c.get_data_nullable(&path).await }, |py, (d, s)| {
+            into(py, (d.map(|d| PyBytes::new(py, &d)), convert::stat(&s)))
         })
     }
 
     fn get_data_w<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(py, async move { c.get_data_w(&path).await }, |py, (d, s, w)| {
-            into(py, (PyBytes::new(py, &d), convert::stat(&s), Watch::new(w)))
+        awaitable(py, async move { c.get_data_nullable_w(&path).await }, |py, (d, s, w)| {
+            into(py, (d.map(|d| PyBytes::new(py, &d)), convert::stat(&s), Watch::new(w)))
         })
     }
 
-    fn set_data<'py>(&self, py: Python<'py>, path: String, data: Vec<u8>, version: i32) -> PyResult<Bound<'py, PyAny>> {
+    fn set_data<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        data: Option<Vec<u8>>,
+        version: i32,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let c = self.client.clone();
-        awaitable(py, async move { c.set_data(&path, &data, Some(version)).await }, |py, s| into(py, convert::stat(&s)))
+        awaitable(py, async move { c.set_data_nullable(&path, data.as_deref(), Some(version)).await }, |py, s| {
+            into(py, convert::stat(&s))
+        })
     }
 
     fn get_acl<'py>(&self, py: Python<'py>, path: String) -> PyResult<Bound<'py, PyAny>> {

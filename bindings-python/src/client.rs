@@ -111,9 +111,12 @@ impl Drop for SyncClient {
 #[pymethods]
 impl SyncClient {
     /// Connects and waits until a session is established; `session` is a
-    /// `(session_id, password)` to resume instead of starting a new one.
+    /// `(session_id, password)` to resume instead of starting a new one;
+    /// `randomize_hosts=False` tries the servers in the order given.
     #[staticmethod]
-    #[pyo3(signature = (hosts, session_timeout, connection_timeout=None, auth=Vec::new(), read_only=false, session=None))]
+    #[pyo3(signature = (hosts, session_timeout, connection_timeout=None, auth=Vec::new(), read_only=false, session=None,
+                        randomize_hosts=true))]
+    #[allow(clippy::too_many_arguments)]
     fn connect(
         py: Python<'_>,
         hosts: &str,
@@ -122,8 +125,9 @@ impl SyncClient {
         auth: Vec<(String, Vec<u8>)>,
         read_only: bool,
         session: Option<(i64, Vec<u8>)>,
+        randomize_hosts: bool,
     ) -> PyResult<SyncClient> {
-        let mut b = builder(hosts, session_timeout, connection_timeout, auth, read_only)?;
+        let mut b = builder(hosts, session_timeout, connection_timeout, auth, read_only)?.randomize_hosts(randomize_hosts);
         if let Some((id, password)) = session {
             let password: [u8; 16] = password.try_into().map_err(|p: Vec<u8>| {
                 PyValueError::new_err(format!("a session password is 16 bytes, not {}", p.len()))
@@ -216,13 +220,13 @@ impl SyncClient {
         &self,
         py: Python<'_>,
         path: &str,
-        data: &[u8],
+        data: Option<&[u8]>,
         acl: Vec<AclTuple>,
         mode: i32,
         ttl_ms: Option<i64>,
     ) -> PyResult<(String, StatTuple)> {
         let opts = create_options(acl, mode, ttl_ms)?;
-        let (p, s) = block_on(py, self.client.create_with_stat(path, data, &opts))?;
+        let (p, s) = block_on(py, self.client.create_nullable(path, data, &opts))?;
         Ok((p, convert::stat(&s)))
     }
 
@@ -249,20 +253,20 @@ impl SyncClient {
         py: Python<'py>,
         path: &str,
         watch: Option<Py<PyAny>>,
-    ) -> PyResult<(Bound<'py, PyBytes>, StatTuple)> {
+    ) -> PyResult<(Option<Bound<'py, PyBytes>>, StatTuple)> {
         let (data, stat) = match watch {
-            None => block_on(py, self.client.get_data(path))?,
+            None => block_on(py, self.client.get_data_nullable(path))?,
             Some(cb) => {
-                let (data, stat, w) = block_on(py, self.client.get_data_w(path))?;
+                let (data, stat, w) = block_on(py, self.client.get_data_nullable_w(path))?;
                 self.events.watch(cb, Source::Once(w));
                 (data, stat)
             }
         };
-        Ok((PyBytes::new(py, &data), convert::stat(&stat)))
+        Ok((data.map(|d| PyBytes::new(py, &d)), convert::stat(&stat)))
     }
 
-    fn set_data(&self, py: Python<'_>, path: &str, data: &[u8], version: i32) -> PyResult<StatTuple> {
-        Ok(convert::stat(&block_on(py, self.client.set_data(path, data, Some(version)))?))
+    fn set_data(&self, py: Python<'_>, path: &str, data: Option<&[u8]>, version: i32) -> PyResult<StatTuple> {
+        Ok(convert::stat(&block_on(py, self.client.set_data_nullable(path, data, Some(version)))?))
     }
 
     fn get_acl(&self, py: Python<'_>, path: &str) -> PyResult<(Vec<AclTuple>, StatTuple)> {

@@ -30,6 +30,21 @@ def test_create_get_set_delete(zk):
     assert zk.exists("/a") is None
 
 
+def test_null_data_is_none_not_empty(zk):
+    # ZooKeeper keeps null data apart from empty data; kazoo reads it as None.
+    zk.create("/null", None)
+    assert zk.get("/null")[0] is None
+    assert zk.exists("/null").data_length == 0
+    zk.create("/empty")
+    assert zk.get("/empty")[0] == b""
+    zk.set("/empty", None)
+    assert zk.get("/empty")[0] is None
+    zk.set("/empty", b"x")
+    assert zk.get("/empty")[0] == b"x"
+    with pytest.raises(TypeError):
+        zk.set("/empty", "text")
+
+
 def test_create_options(zk):
     path, stat = zk.create("/d", b"xy", include_data=True)
     assert path == "/d" and stat.dataLength == 2 and stat.czxid == stat.mzxid

@@ -69,7 +69,8 @@ def test_module_paths_and_exception_names_are_kazoos() -> None:
     import corral.kazoo.security
 
     assert corral.kazoo.client.KazooClient is KazooClient
-    assert corral.kazoo.recipe.lock.Lock is corral.recipes.Lock
+    # kazoo's lock rules over the one implementation (not re-entrant, restarts after expiry).
+    assert issubclass(corral.kazoo.recipe.lock.Lock, corral.recipes.Lock)
     assert corral.kazoo.security.make_digest_acl is corral.make_digest_acl
     # One class per error: corral's and kazoo's names catch the same thing.
     assert NoNodeError is corral.NoNodeError and NoNodeException is NoNodeError
@@ -226,9 +227,11 @@ def test_client_id_resumes_a_session(kz: KazooClient, make_kz: Callable[..., Kaz
     other = make_kz(client_id=kz.client_id)
     assert other.client_id == kz.client_id
     assert other.exists("/eph").ephemeralOwner == kz.client_id[0]
-    gone = KazooClient(corral_proxy.hosts + zk_chroot, client_id=(kz.client_id[0] + 1, b"\0" * 16))
-    with pytest.raises(SessionExpiredError):
-        gone.start(timeout=10)
+    # A session that is gone: as kazoo, the client starts with a new one.
+    missing = (kz.client_id[0] + 1, b"\0" * 16)
+    gone = make_kz(client_id=missing)
+    assert gone.connected and gone.client_id is not None
+    assert gone.client_id[0] != kz.client_id[0] and gone.client_id[1] != missing[1]
 
 
 def test_hosts_chroot_and_configuration(kz: KazooClient, corral_proxy: Any, zk_chroot: str) -> None:
@@ -314,7 +317,7 @@ def test_command_and_server_version_ask_the_connected_server(kz: KazooClient) ->
     # kazoo reads the version from envi, which the default whitelist (srvr only)
     # refuses: corral's embedded server has the default, the oracle allows all.
     if "not in the whitelist" in kz.command(b"envi"):
-        with pytest.raises(ConnectionLoss):
+        with pytest.raises(KazooException, match="after trying 2 times"):
             kz.server_version(retries=1)
     else:
         assert kz.server_version() >= (3, 5, 0)
@@ -334,6 +337,101 @@ def test_server_version_reads_envi() -> None:
             kz.stop()
     with pytest.raises(ConnectionLoss):
         kz.command(b"ruok")  # stopped: no connected server
+
+
+def test_server_version_asks_again_until_it_has_major_and_minor(kz: KazooClient) -> None:
+    answers = iter(["", "zookeeper.version=3", "zookeeper.version=3.", "zookeeper.version=3.8.4-abc, built on x"])
+    kz.command = lambda cmd=b"ruok": next(answers)  # type: ignore[method-assign]
+    assert kz.server_version(retries=3) == (3, 8, 4)
+    kz.command = lambda cmd=b"ruok": "zookeeper.version=3"  # type: ignore[method-assign]
+    with pytest.raises(KazooException):
+        kz.server_version(retries=2)
+
+
+def test_listener_close_and_chroot_as_kazoo(make_kz: Callable[..., KazooClient], zk_chroot: str) -> None:
+    kz = make_kz()
+    with pytest.raises(ConfigurationError):
+        kz.add_listener(15)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="until it is stopped"):
+        kz.close()
+    kz.stop()
+    kz.close()
+    kz.start()  # a closed client starts again
+    assert kz.connected
+    kz.stop()
+    kz.chroot = zk_chroot.lstrip("/") + "/missing"  # set by hand, without the leading '/'
+    with pytest.warns(UserWarning, match="No chroot path exists"):
+        kz.start()
+    assert kz.exists("/") is None
+    kz.stop()
+
+
+def test_kazoo_locks_are_not_reentrant_and_threads_take_turns(kz: KazooClient) -> None:
+    lock = kz.Lock("/nr", "one")
+    assert lock.acquire(blocking=False) is True
+    assert lock.acquire(blocking=False) is False
+    assert lock.acquire(timeout=0.3) is False  # held by this object: False, not LockTimeout
+    assert lock.is_acquired and lock.node is not None
+    assert lock.release() is True and lock.node is None
+    inside: List[int] = []
+    overlaps: List[int] = []
+
+    def worker() -> None:
+        with lock:
+            inside.append(1)
+            overlaps.append(len(inside))
+            time.sleep(0.01)
+            inside.pop()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert overlaps == [1] * 8
+    read = kz.ReadLock("/rw", "reader")
+    assert read.acquire(blocking=False) is True
+    assert read.acquire(blocking=False) is False
+    read.release()
+    # corral.Client's lock nests instead.
+    nesting = corral.Client.Lock(kz, "/nr", "nests")
+    assert nesting.acquire(blocking=False) and nesting.acquire(blocking=False)
+    assert nesting.release() and nesting.is_acquired and nesting.release() and not nesting.is_acquired
+
+
+def test_kazoo_semaphore_checks_max_leases_and_survives_expiry(
+        kz: KazooClient, make_kz: Callable[..., KazooClient], expire_session: Callable[..., None]) -> None:
+    one = kz.Semaphore("/sem", "fred", max_leases=1)
+    assert one.acquire() is True
+    with pytest.raises(ValueError):
+        make_kz().Semaphore("/sem", max_leases=2).acquire()
+    assert one.release() is True
+    one.cancel()
+    assert one.cancelled is True and one.wake_event.is_set()
+    assert one.acquire() is True and one.cancelled is False
+    other = make_kz()
+    waiter = other.Semaphore("/sem", "george", max_leases=1)
+    got: List[bool] = []
+    t = threading.Thread(target=lambda: got.append(waiter.acquire(timeout=30)))
+    t.start()
+    time.sleep(0.3)
+    expire_session(other)
+    assert waiter.wake_event.wait(15), "the lost session woke the waiter"
+    one.release()
+    t.join(30)
+    assert got == [True] and waiter.lease_holders() == ["george"]
+
+
+def test_kazoo_double_barrier_that_cannot_enter_is_not_participating(kz: KazooClient) -> None:
+    kz.create("/eph", ephemeral=True)
+    b = kz.DoubleBarrier("/eph/barrier", 1)
+    assert b.enter() is False and b.participating is False
+    ok = kz.DoubleBarrier("/barrier", 1)
+    kz.ensure_path("/barrier")
+    kz.create(ok.create_path, ephemeral=True)  # an existing member node is reused
+    assert ok.enter() is True and ok.participating is True
+    ok.leave()
+    assert not ok.participating
 
 
 def test_reconfig_on_a_standalone_server_is_refused(kz: KazooClient) -> None:

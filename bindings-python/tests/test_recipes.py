@@ -112,9 +112,23 @@ def test_lock_dropped_while_held(zk, make_zk):
     assert make_zk().Lock("/locks/g").acquire(timeout=5)
 
 
-def test_lock_rejects_persistent_nodes(zk):
-    with pytest.raises(ValueError):
-        zk.Lock("/locks/p").acquire(ephemeral=False)
+def test_lock_persistent_node_outlives_the_session(zk, make_zk):
+    # kazoo's acquire(ephemeral=False): the lock stays held after the holder's session.
+    holder = make_zk()
+    lock = holder.Lock("/locks/p", "holder")
+    assert lock.acquire(ephemeral=False)
+    assert lock.node in zk.get_children("/locks/p")
+    assert zk.exists("/locks/p/" + lock.node).owner_session_id is None
+    node = lock.node
+    holder.stop()
+    with pytest.raises(corral.LockTimeout):
+        zk.Lock("/locks/p", "next").acquire(timeout=0.3)
+    zk.delete("/locks/p/" + node)
+    waiter = zk.Lock("/locks/p", "next")
+    assert waiter.acquire(timeout=5)
+    assert zk.exists("/locks/p/" + waiter.node).owner_session_id == zk.session_id
+    waiter.release()
+    assert waiter.node is None
 
 
 def test_lock_lost_on_expiry(zk, expire_session):
@@ -246,9 +260,10 @@ def test_barrier(zk, make_zk):
     waiter = make_zk().Barrier("/barriers/b")
     assert waiter.wait(0.2) is False
     t, result = in_thread(waiter.wait, 10)
-    b.remove()
+    assert b.remove() is True
     t.join(10)
     assert result == [True]
+    assert b.remove() is False, "down already: False, as kazoo's"
 
 
 def test_double_barrier(zk, make_zk):
@@ -256,8 +271,11 @@ def test_double_barrier(zk, make_zk):
     a = zk.DoubleBarrier("/db", 2, "a")
     b = c2.DoubleBarrier("/db", 2, "b")
     started = time.monotonic()
+    assert not a.participating
+    assert a.create_path.startswith("/db/") and a.create_path != b.create_path
     assert a.enter(timeout=0.3) is False, "alone, the threshold is not reached"
     assert time.monotonic() - started >= 0.25 and a.participating
+    assert zk.get(a.create_path)[0] == b"a", "the member's node holds its identifier"
     t, entered = in_thread(a.enter, timeout=10)
     assert b.enter(timeout=10) is True
     t.join(10)
@@ -648,7 +666,7 @@ def test_counter_floats_and_curator_encoding(zk, corral_server, zk_chroot):
     assert zk.get("/counters/cur")[0] == (7).to_bytes(4, "big")
     with pytest.raises(TypeError):
         c += 1.0
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError):  # kazoo raises TypeError here
         zk.Counter("/counters/bad", default=1.0, support_curator=True)
     with pytest.raises(TypeError):
         zk.Counter("/counters/bad", default="1")
@@ -680,7 +698,7 @@ def test_layouts_kazoo_by_default_curator_by_name(zk):
     with zk.Semaphore("/layouts/sem-c", "s", max_leases=2, layout="curator"):
         (lease,) = zk.get_children("/layouts/sem-c/leases")
         assert lease.startswith("_c_") and "-lease-" in lease, lease
-    with pytest.raises(corral.BadArgumentsError):
+    with pytest.raises(ValueError):  # kazoo's error for another max_leases
         zk.Semaphore("/layouts/sem", "s", max_leases=3).acquire(timeout=5)
     seen = []
     zk.Election("/layouts/el", "e").run(lambda: seen.extend(zk.get_children("/layouts/el")))

@@ -26,7 +26,15 @@ from typing import Any, AsyncIterator, Callable, Generator, List, Optional, Sequ
 
 from corral import _corral
 from corral.client import _acl_tuples, _acls, _create_acl, _create_mode, _data, _event, _op_results, _ttl_ms
-from corral.recipes import DEFAULT_PRIORITY, _acquired, _check_priority, _check_value, _check_values, _identifier
+from corral.recipes import (
+    DEFAULT_PRIORITY,
+    _acquired,
+    _check_priority,
+    _check_value,
+    _check_values,
+    _host_identifier,
+    _identifier,
+)
 from corral.exceptions import NoNodeError, ZookeeperStoppedError
 from corral.security import ACL
 from corral.states import State, WatchedEvent, WatcherType, ZnodeStat
@@ -223,13 +231,13 @@ class Client:
         stat, w = await self._c.exists_w(path)
         return (ZnodeStat(*stat) if stat is not None else None), Watch(w)
 
-    async def get(self, path: str) -> Tuple[bytes, ZnodeStat]:
-        """The node's data and stat."""
+    async def get(self, path: str) -> Tuple[Optional[bytes], ZnodeStat]:
+        """The node's data (None when null) and stat."""
         data, stat = await self._c.get_data(path)
         return data, ZnodeStat(*stat)
 
-    async def get_w(self, path: str) -> Tuple[bytes, ZnodeStat, Watch]:
-        """The node's data and stat, and a watch for its next change or deletion."""
+    async def get_w(self, path: str) -> Tuple[Optional[bytes], ZnodeStat, Watch]:
+        """The node's data (None when null) and stat, and a watch for its next change or deletion."""
         data, stat, w = await self._c.get_data_w(path)
         return data, ZnodeStat(*stat), Watch(w)
 
@@ -473,10 +481,10 @@ class Lock:
         """Takes the lock (at most ``timeout`` seconds; not waiting unless ``blocking``):
         True once held, False when not ``blocking`` and it is taken.
         :class:`corral.LockTimeout` when ``timeout`` runs out;
-        :class:`corral.CancelledError` after :meth:`cancel`."""
-        if not ephemeral:
-            raise ValueError("corral's lock nodes are always ephemeral")
-        return _acquired(await self._native.acquire_async(blocking, timeout), blocking, self.path, timeout)
+        :class:`corral.CancelledError` after :meth:`cancel`. ``ephemeral=False``:
+        the lock node outlives the session (see :meth:`corral.Lock.acquire`)."""
+        got = await self._native.acquire_async(blocking, timeout, ephemeral)
+        return _acquired(got, blocking, self.path, timeout)
 
     async def release(self) -> bool:
         """Undoes one acquisition; whether this object held the lock (False when not)."""
@@ -621,9 +629,8 @@ class Barrier:
         await self._native.set_async()
 
     async def remove(self) -> bool:
-        """Lowers the barrier. Returns True."""
-        await self._native.remove_async()
-        return True
+        """Lowers the barrier. Returns True, or False when it was down already."""
+        return await self._native.remove_async()
 
     async def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits until the barrier is down; False after ``timeout`` seconds."""
@@ -639,14 +646,17 @@ class DoubleBarrier:
         self.client = client
         self.path = path
         self.num_clients = num_clients
-        self.identifier = identifier
+        self.identifier = identifier or _host_identifier()
         self.participating = False
-        self._native = _corral.DoubleBarrier(client._c, path, num_clients)
+        self._native = _corral.DoubleBarrier(client._c, path, num_clients, self.identifier.encode("utf-8"))
+        self.create_path: str = self._native.create_path
+        self.node_name: str = self.create_path.rsplit("/", 1)[1]
 
     async def enter(self, timeout: Optional[float] = None) -> bool:
         """Enters and waits until enough members have entered (False after ``timeout`` seconds)."""
+        entered = await self._native.enter_async(timeout)
         self.participating = True
-        return await self._native.enter_async(timeout)
+        return entered
 
     async def leave(self, timeout: Optional[float] = None) -> bool:
         """Leaves and waits until every member has left (False after ``timeout`` seconds)."""

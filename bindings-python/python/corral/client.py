@@ -30,6 +30,7 @@ from typing import (
 from corral import _corral, recipes
 from corral.exceptions import (
     ConnectionLoss,
+    CorralError,
     NoNodeError,
     ZookeeperStoppedError,
 )
@@ -52,8 +53,9 @@ _DISPATCH_POLL_S = 0.25
 _CONNECTED_STATES = (State.CONNECTED, State.RECONNECTED, State.READ_ONLY)
 
 
-def _data(value: Union[bytes, bytearray, memoryview]) -> bytes:
-    if isinstance(value, bytes):
+def _data(value: Union[None, bytes, bytearray, memoryview]) -> Optional[bytes]:
+    """The bytes to write; None writes null data (read back as None)."""
+    if value is None or isinstance(value, bytes):
         return value
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
@@ -179,7 +181,9 @@ class Client:
 
     ``auth_data`` is a list of ``(scheme, credential)`` pairs sent on every
     connection; ``default_acl`` the ACL of nodes created without one;
-    ``read_only`` lets the client use read-only servers.
+    ``read_only`` lets the client use read-only servers;
+    ``randomize_hosts=False`` tries the servers in the order given rather than
+    shuffled.
     """
 
     def __init__(
@@ -190,7 +194,9 @@ class Client:
         auth_data: Optional[Sequence[Tuple[str, Union[str, bytes]]]] = None,
         default_acl: Optional[Sequence[ACL]] = None,
         read_only: bool = False,
+        randomize_hosts: bool = True,
     ) -> None:
+        self.randomize_hosts = randomize_hosts
         self.hosts = hosts
         self.timeout = float(timeout)
         self.auth_data: List[Tuple[str, bytes]] = [
@@ -216,7 +222,8 @@ class Client:
             if self._native is not None:
                 return
             native = _corral.Client.connect(
-                self._connect_string(), self.timeout, float(timeout), self.auth_data, self.read_only, self._resume
+                self._connect_string(), self.timeout, float(timeout), self.auth_data, self.read_only, self._resume,
+                self.randomize_hosts,
             )
             self._native = native
             self._dispatcher = _Dispatcher(native, self)
@@ -374,8 +381,8 @@ class Client:
         stat = self._c.exists(path, watch)
         return ZnodeStat(*stat) if stat is not None else None
 
-    def get(self, path: str, watch: Optional[WatchFunc] = None) -> Tuple[bytes, ZnodeStat]:
-        """The node's data and :class:`ZnodeStat`.
+    def get(self, path: str, watch: Optional[WatchFunc] = None) -> Tuple[Optional[bytes], ZnodeStat]:
+        """The node's data (None when it is null) and :class:`ZnodeStat`.
 
         ``watch`` is called once at the node's next data change or deletion.
         """
@@ -392,8 +399,9 @@ class Client:
         names, stat = self._c.get_children(path, watch)
         return (names, ZnodeStat(*stat)) if include_data else names
 
-    def set(self, path: str, value: bytes, version: int = -1) -> ZnodeStat:
-        """Sets the node's data if its version is ``version`` (-1: any). Returns the new stat."""
+    def set(self, path: str, value: Optional[bytes], version: int = -1) -> ZnodeStat:
+        """Sets the node's data if its version is ``version`` (-1: any); None
+        sets null data. Returns the new stat."""
         return ZnodeStat(*self._c.set_data(path, _data(value), version))
 
     def delete(self, path: str, version: int = -1, recursive: bool = False) -> bool:
@@ -744,7 +752,8 @@ class DataWatch:
     ``data`` and ``stat`` are None while the node does not exist. A function
     taking three arguments also gets the :class:`WatchedEvent` (None for the
     first call). Returning False stops the watch. The watch survives
-    reconnects and session expiry. Usable as a decorator::
+    reconnects and session expiry. Usable as a decorator, once (a second
+    function raises :class:`corral.CorralError`, kazoo's ``KazooException``)::
 
         @zk.DataWatch("/config")
         def changed(data, stat):
@@ -763,6 +772,8 @@ class DataWatch:
             self(func)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if self._func is not None:
+            raise CorralError(f"A function has already been associated with this {type(self).__name__} instance.")
         make_event = self._client._opt_event
         if _takes_event(func):
 
@@ -807,6 +818,8 @@ class ChildrenWatch:
             self(func)
 
     def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if self._func is not None:
+            raise CorralError(f"A function has already been associated with this {type(self).__name__} instance.")
         make_event = self._client._opt_event
         if self._send_event:
 

@@ -59,7 +59,7 @@ from typing import (
 )
 
 from corral import _corral
-from corral.exceptions import CorralError, LockTimeout
+from corral.exceptions import BadArgumentsError, CorralError, LockTimeout
 from corral.states import ZnodeStat
 
 if TYPE_CHECKING:
@@ -178,6 +178,8 @@ class Lock:
         self.data = self.identifier.encode("utf-8")
         self.extra_lock_patterns = tuple(extra_lock_patterns)
         self.layout = layout
+        #: Whether :meth:`cancel` was called since the last acquire (kazoo's attribute).
+        self.cancelled = False
         self._native = _corral.Lock(client._c, path, self.identifier, self._KIND, layout)
 
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None, ephemeral: bool = True) -> bool:
@@ -186,12 +188,12 @@ class Lock:
         Raises :class:`corral.LockTimeout` when ``timeout`` runs out, as kazoo's does.
 
         Raises :class:`corral.CancelledError` when :meth:`cancel` is called
-        meanwhile. ``ephemeral=False`` (kazoo's persistent lock nodes) is not
-        supported: corral's lock nodes always go with their session.
+        meanwhile. ``ephemeral=False`` (kazoo's) makes the lock node
+        persistent: the lock stays held after this session ends, even after
+        this process exits, until :meth:`release` or the node is deleted.
         """
-        if not ephemeral:
-            raise ValueError("corral's lock nodes are always ephemeral")
-        return _acquired(self._native.acquire(blocking, timeout), blocking, self.path, timeout)
+        self.cancelled = False
+        return _acquired(self._native.acquire(blocking, timeout, ephemeral), blocking, self.path, timeout)
 
     def release(self) -> bool:
         """Undoes one acquisition; the last one deletes the lock node. Returns
@@ -200,7 +202,14 @@ class Lock:
 
     def cancel(self) -> None:
         """Ends the acquisitions under way with :class:`corral.CancelledError`."""
+        self.cancelled = True
         self._native.cancel()
+
+    @property
+    def node(self) -> Optional[str]:
+        """The name of the held lock node (kazoo's ``Lock.node``); None when not held."""
+        path = self._native.node_path()
+        return path.rsplit("/", 1)[1] if path else None
 
     @property
     def is_acquired(self) -> bool:
@@ -263,8 +272,12 @@ class Semaphore:
     acquirers queue on a lock at ``<path>-__lock__``, ``<path>`` holds
     ``max_leases``), so kazoo processes share the semaphore; every process
     must use the same ``max_leases`` (an acquire with another number raises
-    :class:`corral.BadArgumentsError`). ``layout="curator"``: Curator's
+    ValueError, as kazoo's). ``layout="curator"``: Curator's
     ``InterProcessSemaphoreV2`` layout (leases under ``<path>/leases``).
+
+    As kazoo's, :attr:`cancelled` says whether :meth:`cancel` was called
+    since the last acquire, and :attr:`wake_event` is set by :meth:`cancel`
+    and when the session is lost during an acquire.
     """
 
     def __init__(
@@ -284,7 +297,15 @@ class Semaphore:
         self.data = self.identifier.encode("utf-8")
         self.max_leases = max_leases
         self.layout = layout
+        self.cancelled = False
+        self.wake_event = threading.Event()
         self._native = _corral.Semaphore(client._c, path, self.identifier, max_leases, layout)
+
+    def _watch_session(self, state: str) -> bool:
+        if state == "LOST":
+            self.wake_event.set()
+            return True  # heard once: the listener goes
+        return False
 
     def acquire(self, blocking: bool = True, timeout: Optional[float] = None) -> bool:
         """Takes a lease: waits (at most ``timeout`` seconds) unless ``blocking``
@@ -293,9 +314,23 @@ class Semaphore:
 
         Raises :class:`corral.LockTimeout` when ``timeout`` runs out (kazoo's
         behaviour), :class:`corral.CancelledError` when :meth:`cancel` is
-        called meanwhile.
+        called meanwhile, ValueError when the semaphore was made with
+        another ``max_leases``.
         """
-        return _acquired(self._native.acquire(blocking, timeout), blocking, self.path, timeout)
+        self.cancelled = False
+        self.wake_event.clear()
+        return self._acquire(blocking, timeout)
+
+    def _acquire(self, blocking: bool, timeout: Optional[float]) -> bool:
+        self.client.add_listener(self._watch_session)
+        try:
+            got = self._native.acquire(blocking, timeout)
+        except BadArgumentsError as e:
+            raise ValueError(f"Inconsistent max leases: {self.path} was made with another number than "
+                             f"{self.max_leases}") from e
+        finally:
+            self.client.remove_listener(self._watch_session)
+        return _acquired(got, blocking, self.path, timeout)
 
     def release(self) -> bool:
         """Gives the lease back; False when none was held."""
@@ -303,6 +338,8 @@ class Semaphore:
 
     def cancel(self) -> None:
         """Ends the acquisitions under way with :class:`corral.CancelledError`."""
+        self.cancelled = True
+        self.wake_event.set()
         self._native.cancel()
 
     @property
@@ -406,7 +443,7 @@ class Counter:
     kazoo: the value is stored as text (``repr``), and a change of another
     type raises TypeError. ``support_curator=True`` stores an int as
     Curator's 4 bytes (its ``SharedCount``; a float default is then a
-    ValueError). After a change, :attr:`pre_value` and :attr:`post_value`
+    TypeError). After a change, :attr:`pre_value` and :attr:`post_value`
     hold the values around it.
     """
 
@@ -423,7 +460,7 @@ class Counter:
         if self.default_type not in (int, float):
             raise TypeError(f"a Counter's default is an int or a float, not {self.default_type.__name__}")
         if support_curator and self.default_type is not int:
-            raise ValueError("when support_curator is enabled the default type must be an int")
+            raise TypeError("when support_curator is enabled the default type must be an int")
         if self.default_type is float:
             self._native: Any = _corral.FloatCounter(client._c, path, default)
         else:
@@ -468,9 +505,8 @@ class Barrier:
         self._native.set()
 
     def remove(self) -> bool:
-        """Lowers the barrier. Returns True."""
-        self._native.remove()
-        return True
+        """Lowers the barrier. Returns True, or False when it was down already (as kazoo's)."""
+        return self._native.remove()
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits until the barrier is down; False when ``timeout`` seconds passed first."""
@@ -482,9 +518,10 @@ class DoubleBarrier:
     :meth:`enter` waits until ``num_clients`` members have entered,
     :meth:`leave` until every member has left.
 
-    Each member is an ephemeral node under ``path``; a member whose session
-    expires drops out. ``identifier`` is kept for kazoo's signature (corral's
-    member nodes carry no data).
+    Each member is an ephemeral node :attr:`create_path` under ``path``
+    holding ``identifier`` (by default host name and process id, as
+    kazoo's); a member whose session expires drops out. :attr:`participating`
+    is True from the return of :meth:`enter` to :meth:`leave`.
     """
 
     def __init__(self, client: "Client", path: str, num_clients: int, identifier: Optional[str] = None) -> None:
@@ -493,16 +530,20 @@ class DoubleBarrier:
         self.client = client
         self.path = path
         self.num_clients = num_clients
-        self.identifier = identifier
+        self.identifier = identifier or _host_identifier()
         self.participating = False
-        self._native = _corral.DoubleBarrier(client._c, path, num_clients)
+        self._native = _corral.DoubleBarrier(client._c, path, num_clients, self.identifier.encode("utf-8"))
+        #: This member's node, ``<path>/<uuid>``.
+        self.create_path: str = self._native.create_path
+        self.node_name: str = self.create_path.rsplit("/", 1)[1]
 
     def enter(self, timeout: Optional[float] = None) -> bool:
         """Enters and waits until enough members have entered. With
         ``timeout``: False if they did not within that many seconds (this
         member stays entered; :meth:`leave` to go)."""
+        entered = self._native.enter(timeout)
         self.participating = True
-        return self._native.enter(timeout)
+        return entered
 
     def leave(self, timeout: Optional[float] = None) -> bool:
         """Leaves and waits until every member has left; False after
@@ -703,6 +744,10 @@ class Party:
         self.data = self.identifier.encode("utf-8")
         self.participating = False
         self._native = _corral.Party(client._c, path, self.identifier, self._SHALLOW)
+        #: This member's node (``<path>/<uuid hex>__party__``; a ShallowParty's
+        #: is ``<path>/<uuid hex>-<identifier>``), as kazoo names it.
+        self.create_path: str = self._native.create_path
+        self.node: str = self.create_path.rsplit("/", 1)[1]
 
     def join(self) -> None:
         """Joins the party (creates this member's node, and the party's path if needed)."""

@@ -70,6 +70,10 @@ class ACL(NamedTuple):
         bits = (Permissions.READ, Permissions.WRITE, Permissions.CREATE, Permissions.DELETE, Permissions.ADMIN)
         return [str(p.name) for p in bits if self.perms & p]
 
+    def __repr__(self) -> str:
+        # kazoo's form, with the permission names spelled out.
+        return f"ACL(perms={self.perms!r}, acl_list={self.acl_list}, id={self.id!r})"
+
 
 def _acls(raw: list) -> List[ACL]:
     return [ACL(perms, Id(scheme, id_)) for perms, scheme, id_ in raw]

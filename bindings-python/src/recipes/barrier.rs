@@ -37,8 +37,8 @@ impl Barrier {
         awaitable_py(py, async move { b.set().await }, |py, ()| Ok(py.None()))
     }
 
-    /// Lowers the barrier.
-    fn remove(&self, py: Python<'_>) -> PyResult<()> {
+    /// Lowers the barrier: True when this call lowered it, False when it was down.
+    fn remove(&self, py: Python<'_>) -> PyResult<bool> {
         let b = self.barrier.clone();
         block_on(py, async move { b.remove().await })
     }
@@ -46,7 +46,7 @@ impl Barrier {
     /// `remove` as an awaitable.
     fn remove_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let b = self.barrier.clone();
-        awaitable_py(py, async move { b.remove().await }, |py, ()| Ok(py.None()))
+        awaitable_py(py, async move { b.remove().await }, |py, v| into(py, v))
     }
 
     /// True once the barrier is down; False after `timeout` seconds.
@@ -84,10 +84,19 @@ pub struct DoubleBarrier {
 
 #[pymethods]
 impl DoubleBarrier {
-    /// A member of the barrier at `path` that opens once `num_clients` members are in.
+    /// A member of the barrier at `path` that opens once `num_clients` members
+    /// are in; its node holds `data` (kazoo stores the identifier).
     #[new]
-    fn new(client: &Bound<'_, PyAny>, path: &str, num_clients: usize) -> PyResult<DoubleBarrier> {
-        Ok(DoubleBarrier { barrier: Arc::new(CoreDoubleBarrier::new(&core_client(client)?, path, num_clients)) })
+    #[pyo3(signature = (client, path, num_clients, data=b"".as_slice()))]
+    fn new(client: &Bound<'_, PyAny>, path: &str, num_clients: usize, data: &[u8]) -> PyResult<DoubleBarrier> {
+        let barrier = CoreDoubleBarrier::new(&core_client(client)?, path, num_clients).with_data(data);
+        Ok(DoubleBarrier { barrier: Arc::new(barrier) })
+    }
+
+    /// This member's node path (kazoo's `create_path`).
+    #[getter]
+    fn create_path(&self) -> String {
+        self.barrier.node_path().to_string()
     }
 
     /// Enters and waits until enough members have entered; False after

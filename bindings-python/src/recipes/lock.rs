@@ -24,6 +24,9 @@ fn lock_state(s: LockState) -> &'static str {
     }
 }
 
+/// A lock's state, fencing token and held node.
+type Status = (LockState, Option<i64>, Option<String>);
+
 /// The core value one `Lock` wraps.
 enum Held {
     /// An exclusive lock.
@@ -52,7 +55,8 @@ macro_rules! on_side {
 }
 
 impl Held {
-    async fn acquire(&mut self, wait: Wait) -> Result<bool> {
+    async fn acquire(&mut self, wait: Wait, ephemeral: bool) -> Result<bool> {
+        on_side!(self, l => l.set_ephemeral(ephemeral));
         on_side!(self, l => match wait {
             Wait::Forever => l.acquire().await.map(|()| true),
             Wait::For(t) => l.acquire_timeout(t).await,
@@ -64,8 +68,8 @@ impl Held {
         on_side!(self, l => l.release().await)
     }
 
-    fn status(&mut self) -> (LockState, Option<i64>) {
-        on_side!(self, l => (l.state(), l.fencing_token()))
+    fn status(&mut self) -> Status {
+        on_side!(self, l => (l.state(), l.fencing_token(), l.node_path().map(str::to_string)))
     }
 }
 
@@ -79,7 +83,7 @@ pub struct Lock {
     held: InRuntime<Arc<Mutex<Held>>>,
     /// State and fencing token after the last operation, answered while
     /// another one is under way.
-    last: Arc<std::sync::Mutex<(LockState, Option<i64>)>>,
+    last: Arc<std::sync::Mutex<Status>>,
     cancel: Cancel,
 }
 
@@ -88,6 +92,7 @@ impl Lock {
         &self,
         blocking: bool,
         timeout: Option<f64>,
+        ephemeral: bool,
     ) -> PyResult<impl Future<Output = std::result::Result<bool, WaitError>> + Send + 'static> {
         let wait = Wait::of(blocking, timeout)?;
         let held = Arc::clone(&*self.held);
@@ -104,7 +109,7 @@ impl Lock {
                     },
                     _ => held.lock().await,
                 };
-                let got = h.acquire(wait).await;
+                let got = h.acquire(wait, ephemeral).await;
                 *last.lock().unwrap_or_else(|e| e.into_inner()) = h.status();
                 got
             };
@@ -141,14 +146,14 @@ impl Lock {
         }
     }
 
-    fn status(&self) -> (LockState, Option<i64>) {
+    fn status(&self) -> Status {
         match self.held.try_lock() {
             Ok(mut h) => {
                 let s = h.status();
-                *self.last.lock().unwrap_or_else(|e| e.into_inner()) = s;
+                *self.last.lock().unwrap_or_else(|e| e.into_inner()) = s.clone();
                 s
             }
-            Err(_) => *self.last.lock().unwrap_or_else(|e| e.into_inner()),
+            Err(_) => self.last.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         }
     }
 }
@@ -175,23 +180,30 @@ impl Lock {
             path: path.to_string(),
             kind,
             held: InRuntime::new(Arc::new(Mutex::new(held))),
-            last: Arc::new(std::sync::Mutex::new((LockState::Released, None))),
+            last: Arc::new(std::sync::Mutex::new((LockState::Released, None, None))),
             cancel: Cancel::new(),
         })
     }
 
     /// Waits for the lock (at most `timeout` seconds; not at all unless
     /// `blocking`); True once held. CancelledError after `cancel()`.
-    #[pyo3(signature = (blocking=true, timeout=None))]
-    fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>) -> PyResult<bool> {
-        let fut = self.acquire_fut(blocking, timeout)?;
+    /// `ephemeral=False`: the lock node stays after the session (kazoo's).
+    #[pyo3(signature = (blocking=true, timeout=None, ephemeral=true))]
+    fn acquire(&self, py: Python<'_>, blocking: bool, timeout: Option<f64>, ephemeral: bool) -> PyResult<bool> {
+        let fut = self.acquire_fut(blocking, timeout, ephemeral)?;
         block_on(py, fut)
     }
 
     /// `acquire` as an awaitable.
-    #[pyo3(signature = (blocking=true, timeout=None))]
-    fn acquire_async<'py>(&self, py: Python<'py>, blocking: bool, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
-        let fut = self.acquire_fut(blocking, timeout)?;
+    #[pyo3(signature = (blocking=true, timeout=None, ephemeral=true))]
+    fn acquire_async<'py>(
+        &self,
+        py: Python<'py>,
+        blocking: bool,
+        timeout: Option<f64>,
+        ephemeral: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut = self.acquire_fut(blocking, timeout, ephemeral)?;
         awaitable_py(py, fut, |py, v| into(py, v))
     }
 
@@ -218,6 +230,11 @@ impl Lock {
     /// The czxid of the held lock node (grows from one holder to the next).
     fn fencing_token(&self) -> Option<i64> {
         self.status().1
+    }
+
+    /// The path of the held lock node.
+    fn node_path(&self) -> Option<String> {
+        self.status().2
     }
 
     /// Every contender's identifier, in line order (the holder first).

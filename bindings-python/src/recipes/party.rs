@@ -61,6 +61,15 @@ impl Party {
         Ok(Party { member })
     }
 
+    /// This member's node path (kazoo's `Party.create_path`).
+    #[getter]
+    fn create_path(&self) -> String {
+        match &self.member {
+            Member::Deep(p) => p.node_path(),
+            Member::Shallow(p) => p.node_path(),
+        }
+    }
+
     /// Joins (creates this member's node, and the party's path if needed).
     fn join(&self, py: Python<'_>) -> PyResult<()> {
         block_on(py, self.member.clone().join())

@@ -31,9 +31,8 @@ It is :class:`corral.Client` (one implementation) spoken with kazoo's words:
 * ``handler=`` takes the threading handler only: gevent and eventlet are
   out of scope (:mod:`corral.aio` is the asyncio client).
 
-What differs: ``randomize_hosts=False`` is accepted but corral always
-shuffles the hosts; TLS (``use_ssl``) and SASL (``sasl_options``) are not
-in corral's client yet and raise :class:`ConfigurationError`.
+What differs: TLS (``use_ssl``) and SASL (``sasl_options``) are not in
+corral's client yet and raise :class:`ConfigurationError`.
 """
 
 from __future__ import annotations
@@ -41,6 +40,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 import warnings
 from typing import Any, Callable, List, Optional, Sequence, Set, Tuple, Union
 
@@ -50,13 +50,16 @@ from corral.kazoo.exceptions import (
     ConfigurationError,
     ConnectionClosedError,
     ConnectionLoss,
+    KazooException,
     NoNodeError,
     NodeExistsError,
+    SessionExpiredError,
 )
 from corral.kazoo.handlers.threading import KazooTimeoutError, SequentialThreadingHandler
 from corral.kazoo.handlers.utils import AsyncResult
 from corral.kazoo.protocol.paths import normpath
 from corral.kazoo.protocol.states import EventType, KazooState, KeeperState, WatchedEvent
+from corral.kazoo.recipe import barrier as kazoo_barrier, lock as kazoo_lock
 from corral.kazoo.retry import KazooRetry
 from corral.security import ACL
 from corral.states import State, ZnodeStat
@@ -90,9 +93,9 @@ def _check_path(path: Any) -> None:
     _check("path", path, str, "string")
 
 
-def _check_value(value: Any) -> bytes:
+def _check_value(value: Any) -> Optional[bytes]:
     if value is None:
-        return b""
+        return None
     if not isinstance(value, bytes):
         raise TypeError("Invalid type for 'value' (must be a byte string)")
     return value
@@ -211,8 +214,8 @@ class KazooClient(Client):
             raise TypeError(f"KazooClient got unexpected keyword arguments: {', '.join(sorted(kwargs))}")
         self.hosts: List[Tuple[str, int]] = []
         self.chroot: Optional[str] = None
-        self.randomize_hosts = randomize_hosts
-        super().__init__("", timeout, auth_data=auth, default_acl=default_acl, read_only=bool(read_only))
+        super().__init__("", timeout, auth_data=auth, default_acl=default_acl, read_only=bool(read_only),
+                         randomize_hosts=randomize_hosts)
         self.set_hosts(hosts)
         self.handler = handler
         self.logger = logger or log
@@ -255,7 +258,8 @@ class KazooClient(Client):
         return ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in self.hosts)
 
     def _connect_string(self) -> str:
-        return self._hosts_only() + (self.chroot or "")
+        chroot = normpath("/" + self.chroot) if self.chroot else ""
+        return self._hosts_only() + ("" if chroot == "/" else chroot)
 
     def unchroot(self, path: str) -> str:
         """``path`` without the client's chroot prefix."""
@@ -269,11 +273,20 @@ class KazooClient(Client):
 
     def start(self, timeout: float = 15) -> None:
         """Connects, waiting at most ``timeout`` seconds (else stops and raises
-        :class:`KazooTimeoutError`)."""
+        :class:`KazooTimeoutError`). A ``client_id`` whose session is gone is
+        dropped: listeners hear LOST, then the client gets a new session."""
         self.handler.start()
         self._stopped.clear()
+        deadline = time.monotonic() + timeout
         try:
-            super().start(timeout)
+            try:
+                super().start(timeout)
+            except SessionExpiredError:
+                if self._resume is None:
+                    raise
+                self._resume = None
+                self._notify_listeners(KazooState.LOST)
+                super().start(max(deadline - time.monotonic(), 0.001))
         except ConnectionLoss:
             self.stop()
             raise KazooTimeoutError("Connection time-out")
@@ -284,6 +297,8 @@ class KazooClient(Client):
         self._resume = None
         # corral.Client's listeners hear changes after the first connect; kazoo's hear it too.
         self._notify_listeners(self.state)
+        if self.chroot and not self.exists("/"):
+            warnings.warn("No chroot path exists, the chroot path should be created before normal use.")
 
     def start_async(self) -> threading.Event:
         """Starts connecting in the background; returns an event set once connected."""
@@ -311,8 +326,10 @@ class KazooClient(Client):
         self.handler.stop()
 
     def close(self) -> None:
-        """Frees the client's resources (after :meth:`stop`)."""
-        self.stop()
+        """Frees the client's resources; only after :meth:`stop` (else it
+        raises, as kazoo's does). The client can be started again."""
+        if not self._stopped.is_set():
+            raise Exception("Cannot close connection until it is stopped")
 
     def restart(self) -> None:
         """Stops and starts again, with a new session."""
@@ -527,8 +544,8 @@ class KazooClient(Client):
         w = self._once(watch)
         return self._submit(lambda: Client.exists(self, p, w))
 
-    def get(self, path: str, watch: Optional[Callable[[WatchedEvent], Any]] = None) -> Tuple[bytes, ZnodeStat]:
-        """The node's data and stat; ``watch`` fires once (or with NONE on a disconnect)."""
+    def get(self, path: str, watch: Optional[Callable[[WatchedEvent], Any]] = None) -> Tuple[Optional[bytes], ZnodeStat]:
+        """The node's data (None when null) and stat; ``watch`` fires once (or with NONE on a disconnect)."""
         p = self._path(path)
         w = self._once(watch)
         return self._run(lambda: Client.get(self, p, w))
@@ -683,15 +700,24 @@ class KazooClient(Client):
         return _four_letter(host, cmd, self.timeout)
 
     def server_version(self, retries: int = 3) -> Tuple[int, ...]:
-        """The connected server's version as ints, from ``envi`` (tried ``1 + retries`` times)."""
-        last: Optional[str] = None
+        """The connected server's version as ints, read from ``envi``.
+
+        A reply without at least major and minor is asked again, ``retries``
+        more times; then :class:`KazooException`.
+        """
         for _ in range(1 + max(retries, 0)):
-            answer = self.command(b"envi")
-            m = re.search(r"zookeeper\.version=(\d+)\.(\d+)\.(\d+)", answer)
-            if m:
-                return tuple(int(x) for x in m.groups())
-            last = answer
-        raise ConnectionLoss(f"cannot read a version from envi: {(last or '')[:80]!r}")
+            version = _envi_version(self.command(b"envi"))
+            if len(version) > 1:
+                return version
+        raise KazooException(f"Unable to fetch useable server version after trying {1 + max(0, retries)} times")
+
+    def add_listener(self, listener: Callable[[str], Any]) -> None:
+        """Calls ``listener(state)`` with the :class:`KazooState` at each change
+        (True from it removes it); a listener that is not callable raises
+        :class:`ConfigurationError`."""
+        if not (listener and callable(listener)):
+            raise ConfigurationError("listener must be callable")
+        super().add_listener(listener)
 
     def __repr__(self) -> str:
         return f"<corral.kazoo.KazooClient {self._connect_string()} {self.state} session=0x{self.session_id:x}>"
@@ -699,20 +725,24 @@ class KazooClient(Client):
     # ---- recipes: kazoo's layouts only -----------------------------------------------
 
     def Lock(self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()) -> Any:  # type: ignore[override]
-        """kazoo's Lock."""
-        return recipes.Lock(self, path, identifier, extra_lock_patterns)
+        """kazoo's Lock (:mod:`corral.kazoo.recipe.lock` says how it differs from corral.Client's)."""
+        return kazoo_lock.Lock(self, path, identifier, extra_lock_patterns)
 
     def ReadLock(self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()) -> Any:  # type: ignore[override]
         """kazoo's ReadLock."""
-        return recipes.ReadLock(self, path, identifier, extra_lock_patterns)
+        return kazoo_lock.ReadLock(self, path, identifier, extra_lock_patterns)
 
     def WriteLock(self, path: str, identifier: Optional[str] = None, extra_lock_patterns: Sequence[str] = ()) -> Any:  # type: ignore[override]
         """kazoo's WriteLock."""
-        return recipes.WriteLock(self, path, identifier, extra_lock_patterns)
+        return kazoo_lock.WriteLock(self, path, identifier, extra_lock_patterns)
 
     def Semaphore(self, path: str, identifier: Optional[str] = None, max_leases: int = 1) -> Any:  # type: ignore[override]
         """kazoo's Semaphore."""
-        return recipes.Semaphore(self, path, identifier, max_leases)
+        return kazoo_lock.Semaphore(self, path, identifier, max_leases)
+
+    def DoubleBarrier(self, path: str, num_clients: int, identifier: Optional[str] = None) -> Any:  # type: ignore[override]
+        """kazoo's DoubleBarrier (a failure to enter leaves it not participating)."""
+        return kazoo_barrier.DoubleBarrier(self, path, num_clients, identifier)
 
     def Election(self, path: str, identifier: Optional[str] = None) -> Any:  # type: ignore[override]
         """kazoo's Election."""
@@ -727,6 +757,20 @@ def _retry_of(given: Union[None, dict, KazooRetry], defaults: dict, handler: Any
     if given is not None:
         raise ConfigurationError(f"a retry is a KazooRetry or a dict of its arguments, not {type(given).__name__}")
     return KazooRetry(sleep_func=handler.sleep_func, **defaults)
+
+
+def _envi_version(envi: str) -> Tuple[int, ...]:
+    """The ``zookeeper.version`` digits of an ``envi`` reply (``3.8.4-...`` is
+    ``(3, 8, 4)``); ``()`` when there are none."""
+    for line in envi.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip() == "zookeeper.version":
+            digits = re.match(r"[\d.]*", value.strip()).group(0)
+            try:
+                return tuple(int(d) for d in digits.split("."))
+            except ValueError:
+                return ()
+    return ()
 
 
 def _four_letter(host_port: str, cmd: bytes, timeout: float) -> str:
