@@ -127,7 +127,8 @@ impl SyncClient {
         session: Option<(i64, Vec<u8>)>,
         randomize_hosts: bool,
     ) -> PyResult<SyncClient> {
-        let mut b = builder(hosts, session_timeout, connection_timeout, auth, read_only)?.randomize_hosts(randomize_hosts);
+        let mut b =
+            builder(hosts, session_timeout, connection_timeout, auth, read_only)?.randomize_hosts(randomize_hosts);
         if let Some((id, password)) = session {
             let password: [u8; 16] = password.try_into().map_err(|p: Vec<u8>| {
                 PyValueError::new_err(format!("a session password is 16 bytes, not {}", p.len()))
