@@ -30,6 +30,7 @@ fn options(dir: &Path, id: u64, snap_count: u64) -> ReplicaOptions {
         snap_count,
         snap_retain_count: 3,
         purge_interval: None,
+        lock_wait: Duration::from_millis(300),
     }
 }
 

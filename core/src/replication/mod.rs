@@ -87,7 +87,14 @@ pub struct ReplicaOptions {
     /// Also purge old snapshots and logs on this period (`autopurge.purgeInterval`);
     /// `None` purges only after each new snapshot.
     pub purge_interval: Option<Duration>,
+    /// How long opening waits for a data or log directory still locked by
+    /// another process — a predecessor killed a moment ago can take a while
+    /// to release its files — before giving up (default [`LOCK_WAIT_DEFAULT`]).
+    pub lock_wait: Duration,
 }
+
+/// How long a starting node waits, by default, for its directories to be unlocked.
+pub const LOCK_WAIT_DEFAULT: Duration = Duration::from_secs(30);
 
 /// Figures for the admin commands (`dirs`, `mntr`, `srvr`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +146,45 @@ pub enum ReplicationError {
     #[error("consensus: {0}")]
     Raft(String),
 }
+
+/// Runs `open` again while the directory it locks is held by another
+/// process, for at most `wait`, saying so once; the last `Locked` error
+/// (with the time waited) if the lock never came free.
+fn open_when_unlocked<T>(wait: Duration, mut open: impl FnMut() -> Result<T, StorageError>) -> Result<T, StorageError> {
+    let started = std::time::Instant::now();
+    let mut told = false;
+    loop {
+        match open() {
+            Err(StorageError::Locked { dir, lock, .. }) => {
+                let waited = started.elapsed();
+                if waited >= wait {
+                    if told {
+                        tracing::error!(dir = %dir.display(), "the directory is still locked after {waited:?}; giving up");
+                    }
+                    return Err(StorageError::Locked { dir, lock, waited });
+                }
+                if !told {
+                    tracing::warn!(
+                        dir = %dir.display(),
+                        lock = %lock.display(),
+                        "the directory is locked by another process (one still exiting?); waiting up to {wait:?} for it"
+                    );
+                    told = true;
+                }
+                std::thread::sleep(LOCK_POLL.min(wait - waited));
+            }
+            done => {
+                if told && done.is_ok() {
+                    tracing::info!("the directory lock came free after {:?}", started.elapsed());
+                }
+                return done;
+            }
+        }
+    }
+}
+
+/// How often a locked directory is tried again.
+const LOCK_POLL: Duration = Duration::from_millis(50);
 
 /// Runs blocking work off the async threads.
 async fn blocking<T: Send + 'static>(

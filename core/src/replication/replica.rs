@@ -27,7 +27,9 @@ use super::network::NoPeers;
 use super::state_machine::SmStore;
 use super::transport::{self, ForwardReply, Kind, Link, MembersReply, PeerContext, Peers, ReadIndexReply};
 use super::types::{decode, encode, Blob, Node, NodeId, Raft};
-use super::{blocking, ReplicaOptions, ReplicaStats, ReplicationError, StateMachine, SNAP_RETAIN_COUNT_MIN};
+use super::{
+    blocking, open_when_unlocked, ReplicaOptions, ReplicaStats, ReplicationError, StateMachine, SNAP_RETAIN_COUNT_MIN,
+};
 use crate::storage::wal::SEGMENT_BYTES_DEFAULT;
 use crate::storage::{LogBounds, SnapshotStore, StorageError, Wal, WalOptions};
 
@@ -186,12 +188,14 @@ impl<SM: StateMachine> Replica<SM> {
             return Err(ReplicationError::Config("the state machine must start empty".into()));
         }
         let wal_opts = WalOptions { dir: opts.log_dir.clone(), segment_bytes_max };
-        let wal = Arc::new(blocking(move || Ok(Wal::open(wal_opts)?)).await?);
+        let wait = opts.lock_wait;
+        let wal = Arc::new(blocking(move || Ok(open_when_unlocked(wait, || Wal::open(wal_opts.clone()))?)).await?);
         let data_dir = opts.data_dir.clone();
-        let snapshots = match blocking(move || Ok(SnapshotStore::open(data_dir)?)).await {
-            Ok(s) => Arc::new(s),
-            Err(e) => return Err(close_after(e, &wal, None).await),
-        };
+        let snapshots =
+            match blocking(move || Ok(open_when_unlocked(wait, || SnapshotStore::open(data_dir.clone()))?)).await {
+                Ok(s) => Arc::new(s),
+                Err(e) => return Err(close_after(e, &wal, None).await),
+            };
         let (wal2, snapshots2) = (wal.clone(), snapshots.clone());
         let started = blocking(move || {
             let sm_store = SmStore::open(sm, snapshots2)?;

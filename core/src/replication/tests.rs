@@ -80,6 +80,7 @@ fn options(dir: &Path, snap_count: u64) -> ReplicaOptions {
         snap_count,
         snap_retain_count: 3,
         purge_interval: None,
+        lock_wait: Duration::from_millis(300),
     }
 }
 
@@ -300,6 +301,28 @@ async fn corruption_inside_the_log_fails_open_and_frees_the_directories() {
     replica.shutdown().await.unwrap();
 }
 
+/// A node restarted right after its predecessor was killed can find the
+/// directories still locked for a moment: it waits for them, within its bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_waits_for_a_lock_that_comes_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(dir.path(), 1000);
+    let (first, _sm) = open(&opts).await.unwrap();
+    first.propose(add("k", 5)).await.unwrap();
+    opts.lock_wait = Duration::from_secs(20);
+    let release_after = Duration::from_millis(400);
+    let releaser = tokio::spawn(async move {
+        tokio::time::sleep(release_after).await;
+        first.shutdown().await.unwrap();
+    });
+    let started = Instant::now();
+    let (second, sm) = open(&opts).await.expect("the lock came free within the wait");
+    assert!(started.elapsed() >= release_after, "opened after {:?}, while the first still held it", started.elapsed());
+    assert_eq!(sm.read().values.get("k"), Some(&5), "the second open recovered the first one's log");
+    releaser.await.unwrap();
+    second.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_options_a_used_state_machine_and_a_second_open_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -316,7 +339,14 @@ async fn bad_options_a_used_state_machine_and_a_second_open_are_refused() {
     assert!(matches!(res, Err(ReplicationError::Config(_))));
 
     let (replica, _sm) = open(&opts).await.unwrap();
-    assert!(matches!(open(&opts).await, Err(ReplicationError::Storage(StorageError::Locked { .. }))));
+    let started = Instant::now();
+    match open(&opts).await {
+        Err(e @ ReplicationError::Storage(StorageError::Locked { waited, .. })) => {
+            assert!(waited >= opts.lock_wait && started.elapsed() >= opts.lock_wait, "gave up after {waited:?}");
+            assert!(e.to_string().contains("is in use"), "{e}");
+        }
+        other => panic!("a second open of a held directory: {:?}", other.map(|_| ())),
+    }
     replica.shutdown().await.unwrap();
     replica.shutdown().await.unwrap();
 

@@ -223,6 +223,10 @@ pub struct Config {
     pub local_sessions_upgrading_enabled: bool,
     /// `snapCount`: log entries between snapshots; at least 2.
     pub snap_count: u64,
+    /// `dataDirLockWaitMs` (corral): how long a starting server waits for its
+    /// data directories while another process — a predecessor killed a moment
+    /// ago — still holds their lock, before it gives up.
+    pub data_dir_lock_wait_ms: u64,
     /// `znode.container.checkIntervalMs`: how often empty containers and expired TTL nodes are looked for.
     pub container_check_interval_ms: u64,
     /// `znode.container.maxPerMinute`: container/TTL deletions issued per minute, at most.
@@ -279,6 +283,7 @@ impl Default for Config {
             local_sessions_enabled: false,
             local_sessions_upgrading_enabled: false,
             snap_count: 100_000,
+            data_dir_lock_wait_ms: crate::replication::LOCK_WAIT_DEFAULT.as_millis() as u64,
             container_check_interval_ms: 60_000,
             container_deletions_per_minute_max: 10_000,
             outstanding_requests_per_connection_max: 1000,
@@ -385,6 +390,7 @@ impl Config {
             "localSessionsEnabled" => self.local_sessions_enabled = v.boolean()?,
             "localSessionsUpgradingEnabled" => self.local_sessions_upgrading_enabled = v.boolean()?,
             "snapCount" => self.snap_count = v.parsed("a number of log entries >= 2")?,
+            "dataDirLockWaitMs" => self.data_dir_lock_wait_ms = v.parsed("a number of milliseconds")?,
             "znode.container.checkIntervalMs" => {
                 self.container_check_interval_ms = v.parsed("a positive number of milliseconds")?
             }
@@ -845,6 +851,7 @@ mod tests {
         );
         assert_eq!(c.outstanding_requests_per_connection_max, 1000);
         assert_eq!(c.watches_per_connection_max, WATCHES_PER_CONNECTION_MAX_DEFAULT);
+        assert_eq!(c.data_dir_lock_wait_ms, 30_000);
     }
 
     #[test]
@@ -855,7 +862,8 @@ mod tests {
              autopurge.snapRetainCount=5\nautopurge.purgeInterval=24\njute.maxbuffer=0x400000\n\
              reconfigEnabled=TRUE\nlocalSessionsEnabled=true\nsnapCount=5000\n\
              znode.container.checkIntervalMs=1000\nznode.container.maxPerMinute=50\n\
-             maxOutstandingRequestsPerConnection=10\nmaxWatchesPerConnection=20\nclientPortListenBacklog=128\n",
+             maxOutstandingRequestsPerConnection=10\nmaxWatchesPerConnection=20\nclientPortListenBacklog=128\n\
+             dataDirLockWaitMs=2500\n",
         );
         assert_eq!(c.tick_time_ms, 1000);
         assert_eq!(c.data_dir, Path::new("/var/zk"));
@@ -872,6 +880,7 @@ mod tests {
         );
         assert_eq!((c.outstanding_requests_per_connection_max, c.watches_per_connection_max), (10, 20));
         assert_eq!(c.client_port_listen_backlog, Some(128));
+        assert_eq!(c.data_dir_lock_wait_ms, 2500);
         assert!(c.ignored_keys.is_empty());
     }
 

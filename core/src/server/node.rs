@@ -112,6 +112,7 @@ impl Node {
             snap_count: config.snap_count,
             snap_retain_count: config.snap_retain_count as usize,
             purge_interval: config.purge_interval(),
+            lock_wait: Duration::from_millis(config.data_dir_lock_wait_ms),
         };
         let replica = if config.is_ensemble() {
             let ensemble = ensemble_options(&config, server_id)?;

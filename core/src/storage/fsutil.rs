@@ -73,7 +73,9 @@ pub(crate) fn lock_dir(dir: &Path, name: &str) -> Result<File, StorageError> {
         .map_err(StorageError::io("create lock file", &path))?;
     match f.try_lock() {
         Ok(()) => Ok(f),
-        Err(fs::TryLockError::WouldBlock) => Err(StorageError::Locked { dir: dir.to_path_buf(), lock: path }),
+        Err(fs::TryLockError::WouldBlock) => {
+            Err(StorageError::Locked { dir: dir.to_path_buf(), lock: path, waited: std::time::Duration::ZERO })
+        }
         Err(fs::TryLockError::Error(e)) => Err(StorageError::io("lock", &path)(e)),
     }
 }

@@ -59,12 +59,14 @@ pub enum StorageError {
     #[error("the write-ahead log failed earlier and refuses writes: {0}")]
     Failed(String),
     /// Another process (or another open handle) owns the directory.
-    #[error("directory {} is in use (lock file {} is held)", dir.display(), lock.display())]
+    #[error("directory {} is in use (lock file {} is held, waited {waited:?} for it)", dir.display(), lock.display())]
     Locked {
         /// The directory.
         dir: PathBuf,
         /// The lock file that could not be locked.
         lock: PathBuf,
+        /// How long the opener waited for the lock before giving up.
+        waited: std::time::Duration,
     },
 }
 
