@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod client;
+pub mod external;
 pub mod faults;
 pub mod history;
 pub mod net;

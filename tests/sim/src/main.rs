@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p corral-sim -- --seeds 5000 --from 0 [--nodes 3|5] [--threads N]
 //! cargo run --release -p corral-sim -- --seed 42 [--nodes 3|5] [--verbose]
+//! corral-sim check-history history.jsonl     # a history recorded by real clients
 //! ```
 
 use std::process::ExitCode;
@@ -45,7 +46,7 @@ fn parse() -> Result<Args, String> {
             "--bug-lying-fsync" => a.bug = Some(Bug::LyingFsync),
             "-h" | "--help" => {
                 return Err("usage: corral-sim [--seeds N] [--from S] [--seed S] [--nodes 3|5] [--threads T] \
-                            [--verbose] [--bug-lying-fsync]"
+                            [--verbose] [--bug-lying-fsync]\n       corral-sim check-history FILE"
                     .into())
             }
             other => return Err(format!("unknown argument {other:?}")),
@@ -68,8 +69,57 @@ fn init_logs() {
     }
 }
 
+/// `check-history FILE`: the linearizability checker over a history that real
+/// clients recorded against real processes (format: [`corral_sim::external`]).
+/// Exit 0 when every key is linearizable, 1 when one is not (or its search ran
+/// out of budget), 2 on bad input.
+fn check_history(path: &str) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("corral-sim check-history: cannot read {path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let r = match corral_sim::external::check(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("corral-sim check-history: {path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let [ok, fail, unknown] = r.outcomes;
+    println!(
+        "corral-sim check-history: {} ops ({ok} ok, {fail} failed, {unknown} unknown), {} checked over {} keys: \
+         {} violations, {} keys inconclusive",
+        r.lines,
+        r.ops_checked,
+        r.keys,
+        r.violations.len(),
+        r.inconclusive
+    );
+    for v in &r.violations {
+        println!("  {v}");
+    }
+    if r.violations.is_empty() && r.inconclusive == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     init_logs();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("check-history") {
+        return match argv.get(1..) {
+            Some([path]) => check_history(path),
+            _ => {
+                eprintln!("usage: corral-sim check-history FILE");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = match parse() {
         Ok(a) => a,
         Err(e) => {

@@ -70,7 +70,7 @@ impl SeedReport {
     /// How to run this seed again, verbosely.
     pub fn reproduce(&self) -> String {
         format!(
-            "CORRAL_SIM_SEED={} cargo test -p corral-sim --test ci one_seed -- --nocapture   \
+            "CORRAL_SIM_SEED={} cargo test -p corral-sim --test ci one_seed -- --ignored --nocapture   \
              (or: cargo run --release -p corral-sim -- --seed {} --nodes {} --verbose)",
             self.seed, self.seed, self.nodes
         )
