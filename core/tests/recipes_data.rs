@@ -596,6 +596,8 @@ both_servers!(counter_encodings_curator_and_float, |srv: TestServer| async move 
     // Curator's 4 bytes, readable by SharedCount.
     let c = Counter::new(&zk, "/c32").with_default(5).with_encoding(CounterEncoding::Curator);
     assert_eq!(c.value().await.unwrap(), 5);
+    // A node it creates holds the default, as SharedCount seeds it: Curator cannot read empty data.
+    assert_eq!(zk.get_data("/c32").await.unwrap().0, 5i32.to_be_bytes());
     let change = c.add(-7).await.unwrap();
     assert_eq!((change.pre_value, change.post_value), (5, -2));
     assert_eq!(zk.get_data("/c32").await.unwrap().0, (-2i32).to_be_bytes());

@@ -393,6 +393,11 @@ both_servers!(discovery_register_query_cache_unregister, |srv: TestServer| async
     let curator = br#"{"name":"test","id":"ca2f","address":"10.20.30.40","port":1234,"payload":"From Test","registrationTimeUTC":1325129459728,"serviceType":"STATIC"}"#;
     let parsed = ServiceInstance::from_json(curator).unwrap();
     assert_eq!((parsed.port, parsed.service_type, parsed.enabled), (Some(1234), ServiceType::Static, true));
+    // Curator's compatible-mode serializer tags an object payload with its Java class.
+    let tagged =
+        br#"{"name":"test","id":"cb01","payload":{"@class":"java.util.LinkedHashMap","zone":"us-2","weight":5}}"#;
+    let parsed = ServiceInstance::from_json(tagged).unwrap();
+    assert_eq!(parsed.payload, Some(serde_json::json!({"zone": "us-2", "weight": 5})));
 
     let mut cache = db.service_cache("api").await.unwrap();
     assert_eq!(cache.instances(), [i1.clone(), i2.clone()]);

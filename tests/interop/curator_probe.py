@@ -37,14 +37,20 @@ def missing() -> str | None:
     return None
 
 
-def compile_probe(out_dir: Path) -> Path:
-    """Compiles the probe into ``out_dir``; returns the class directory."""
+def compile_java(sources: list[Path], out_dir: Path) -> Path:
+    """Compiles Java ``sources`` against the Curator jars into ``out_dir``;
+    returns the class directory. Other suites' Curator programs use this too."""
     out_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["javac", "-nowarn", "-cp", classpath(), "-d", str(out_dir), str(JAVA_DIR / "CuratorProbe.java")],
+        ["javac", "-nowarn", "-cp", classpath(), "-d", str(out_dir), *map(str, sources)],
         check=True, capture_output=True, text=True,
     )
     return out_dir
+
+
+def compile_probe(out_dir: Path) -> Path:
+    """Compiles the probe into ``out_dir``; returns the class directory."""
+    return compile_java([JAVA_DIR / "CuratorProbe.java"], out_dir)
 
 
 class CuratorProbe:
@@ -92,13 +98,14 @@ class CuratorProbe:
     def create(self, path: str) -> str:
         return self.ask(f"create {path}")
 
-    def wait_connected(self, timeout: float = 30.0) -> None:
-        """Until the client is connected again (its retries run on their own)."""
+    def wait_connected(self, timeout: float = 30.0) -> int:
+        """Until the client is connected again (its retries run on their own); returns the
+        port of the server it is connected to."""
         deadline = time.monotonic() + timeout
         while True:
             _, port, _, connected = self.info()
             if connected and port is not None:
-                return
+                return port
             if time.monotonic() > deadline:
                 raise AssertionError(f"Curator did not reconnect within {timeout}s (states {self.states})")
             time.sleep(0.05)

@@ -82,13 +82,25 @@ impl Counter {
     /// Uses `default` as the value of an empty node.
     pub fn with_default(mut self, default: i64) -> Counter {
         self.default = default;
+        self.cell.initial = self.initial_data();
         self
     }
 
     /// Stores the value as `encoding` (every process sharing the counter must agree).
     pub fn with_encoding(mut self, encoding: CounterEncoding) -> Counter {
         self.encoding = encoding;
+        self.cell.initial = self.initial_data();
         self
+    }
+
+    /// The data of a node this counter creates: empty as kazoo leaves it, or,
+    /// in Curator's encoding, the default as Curator's `SharedCount` seeds it
+    /// (Curator cannot read an empty node).
+    fn initial_data(&self) -> Vec<u8> {
+        match self.encoding {
+            CounterEncoding::Text => Vec::new(),
+            CounterEncoding::Curator => self.encode(self.default).unwrap_or_default(),
+        }
     }
 
     /// The current value.
@@ -191,18 +203,38 @@ impl FloatCounter {
 struct Cell {
     client: Client,
     path: String,
+    /// The data of the node when this cell creates it.
+    initial: Vec<u8>,
     /// Whether the node is known to exist.
     ensured: AtomicBool,
 }
 
 impl Cell {
     fn new(client: &Client, path: &str) -> Cell {
-        Cell { client: client.clone(), path: path.to_string(), ensured: AtomicBool::new(false) }
+        Cell { client: client.clone(), path: path.to_string(), initial: Vec::new(), ensured: AtomicBool::new(false) }
+    }
+
+    /// Creates the node (and its parents) if missing.
+    async fn ensure(&self) -> Result<()> {
+        if self.initial.is_empty() {
+            return retry(&self.client, || self.client.ensure_path(&self.path)).await;
+        }
+        let opts = CreateOptions::default();
+        loop {
+            match retry(&self.client, || self.client.create(&self.path, &self.initial, &opts)).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.code == Code::NodeExists => return Ok(()),
+                Err(e) if e.code == Code::NoNode => {
+                    retry(&self.client, || self.client.ensure_path(parent_of(&self.path))).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn read(&self) -> Result<(Vec<u8>, i32)> {
         if !self.ensured.load(Ordering::Relaxed) {
-            retry(&self.client, || self.client.ensure_path(&self.path)).await?;
+            self.ensure().await?;
             self.ensured.store(true, Ordering::Relaxed);
         }
         let (data, stat) = retry(&self.client, || self.client.get_data(&self.path)).await?;

@@ -221,9 +221,16 @@ impl ServiceInstance {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// Reads Curator's JSON.
+    /// Reads Curator's JSON. Curator's serializer, in its default
+    /// compatible mode, tags an object payload with its Java class
+    /// (`"@class": "java.util.LinkedHashMap"`); the tag is type information
+    /// for Java, not the application's data, so it is dropped.
     pub fn from_json(data: &[u8]) -> std::result::Result<ServiceInstance, serde_json::Error> {
-        serde_json::from_slice(data)
+        let mut instance: ServiceInstance = serde_json::from_slice(data)?;
+        if let Some(serde_json::Value::Object(fields)) = &mut instance.payload {
+            fields.remove("@class");
+        }
+        Ok(instance)
     }
 }
 
