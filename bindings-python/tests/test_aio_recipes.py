@@ -129,18 +129,33 @@ def test_semaphore(hosts):
                 assert s1.is_acquired and await s1.lease_holders() == ["one"]
                 with pytest.raises(corral.LockTimeout):
                     await s2.acquire(timeout=0.2)
+                # cancel() ends the acquisitions under way, so wait until s2 queues.
+                before = await _lock_nodes(a, "/sem")
                 pending = asyncio.ensure_future(s2.acquire())
-                await asyncio.sleep(0.2)
+                await eventually(lambda: _queued_beyond(a, "/sem", before))
                 s2.cancel()
                 with pytest.raises(corral.CancelledError):
                     await pending
+                before = await _lock_nodes(a, "/sem")
                 waiting = asyncio.ensure_future(s2.acquire(timeout=10))
-                await asyncio.sleep(0.1)
+                await eventually(lambda: _queued_beyond(a, "/sem", before))
+                await asyncio.sleep(0.1)  # on purpose: no lease while s1 holds the only one
                 assert not waiting.done()
             assert await waiting and await s2.lease_holders() == ["two"]
             assert await s2.release() is True and await s2.release() is False
 
     run(main())
+
+
+async def _lock_nodes(client, semaphore_path):
+    """The nodes of the lock that a semaphore's acquirers queue on (kazoo's layout)."""
+    lock = f"{semaphore_path}-__lock__"
+    return set(await client.get_children(lock)) if await client.exists(lock) else set()
+
+
+async def _queued_beyond(client, semaphore_path, before):
+    """Whether an acquirer queued since ``before`` was taken."""
+    return bool(await _lock_nodes(client, semaphore_path) - before)
 
 
 def test_counter_barrier_double_barrier(hosts):
@@ -179,7 +194,8 @@ def test_queues(hosts):
             assert [await q.take(1), await q.take(1)] == [b"y", b"low"]
             assert await q.get() is None and await q.take(timeout=0.1) is None
             later = asyncio.ensure_future(b.Queue("/q").take(10))
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.1)  # on purpose: take() must wait for a put, not end
+            assert not later.done()
             await q.put(b"late")
             assert await later == b"late"
             with pytest.raises(ValueError):

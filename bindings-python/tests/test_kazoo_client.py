@@ -136,7 +136,10 @@ def test_watch_events_are_three_tuples_and_none_on_disconnect(
     kz.get("/w", watch=marker.append)
     other.set("/w", b"4")
     assert wait_until(lambda: len(marker) == 1, 10)
+    # Callbacks run in order on one thread: whatever came before the marker's event,
+    # a duplicate included, has been called by now.
     assert voided == [WatchedEvent(EventType.NONE, KeeperState.CONNECTING, None)]
+    assert len(events) == 1
 
 
 def test_transaction_commit_returns_failures_in_the_list(kz: KazooClient) -> None:
@@ -352,8 +355,9 @@ def test_listener_close_and_chroot_as_kazoo(make_kz: Callable[..., KazooClient],
     kz = make_kz()
     with pytest.raises(ConfigurationError):
         kz.add_listener(15)  # type: ignore[arg-type]
-    with pytest.raises(Exception, match="until it is stopped"):
+    with pytest.raises(Exception, match="until it is stopped") as refused:
         kz.close()
+    assert type(refused.value) is Exception, "kazoo raises a plain Exception here, no subclass"
     kz.stop()
     kz.close()
     kz.start()  # a closed client starts again
@@ -380,7 +384,7 @@ def test_kazoo_locks_are_not_reentrant_and_threads_take_turns(kz: KazooClient) -
         with lock:
             inside.append(1)
             overlaps.append(len(inside))
-            time.sleep(0.01)
+            time.sleep(0.01)  # on purpose: hold the lock long enough for another holder to overlap
             inside.pop()
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -414,7 +418,9 @@ def test_kazoo_semaphore_checks_max_leases_and_survives_expiry(
     got: List[bool] = []
     t = threading.Thread(target=lambda: got.append(waiter.acquire(timeout=30)))
     t.start()
-    time.sleep(0.3)
+    # The waiter queues: it takes the acquirers' lock and waits for the lease.
+    wait_until(lambda: kz.exists("/sem-__lock__") and kz.get_children("/sem-__lock__"), 10,
+               message="the waiter never queued")
     expire_session(other)
     assert waiter.wake_event.wait(15), "the lost session woke the waiter"
     one.release()
@@ -496,6 +502,8 @@ def test_patient_children_watch_waits_for_quiet(kz: KazooClient, make_kz: Callab
     kz.create("/p/a", makepath=True)
     other = make_kz()
     result = PatientChildrenWatch(kz, "/p", time_boundary=0.5).start()
+    # On purpose: the change should come after the first read and inside the boundary
+    # (nothing shows when that read happened; a late one weakens the test, never fails it).
     time.sleep(0.2)
     other.create("/p/b")  # a change inside the boundary: it waits again
     children, changed = result.get(timeout=10)

@@ -195,6 +195,7 @@ def test_barrier_across_kazoo_and_corral(corral_server, tmp_path, path, kazoo_cl
     while len(log_lines(log, "waiting") if log.exists() else []) < len(contenders):
         assert time.monotonic() < deadline, "not every process reached the barrier"
         time.sleep(0.05)
+    time.sleep(0.3)  # on purpose: none may pass while the barrier stands
     assert log_lines(log, "passed") == []
     with corral.Client(corral_server.hosts) as zk:
         assert zk.Barrier(path).remove()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -23,7 +22,7 @@ def test_get_watch_fires_once_on_change(zk):
     zk.set("/w", b"3")
     zk.sync("/")
     zk.exists("/w")
-    assert len(rec.calls) == 1  # one-shot
+    assert len(rec.quiet()) == 1  # one-shot
 
 
 def test_get_watch_fires_on_delete(zk):
@@ -31,18 +30,18 @@ def test_get_watch_fires_on_delete(zk):
     rec = Recorder()
     zk.get("/w", watch=rec)
     zk.delete("/w")
-    assert rec.wait(1)[0].type == EventType.DELETED
+    assert [e.type for e in rec.exactly(1)] == [EventType.DELETED]
 
 
 def test_exists_watch_creation_and_deletion(zk):
     rec = Recorder()
     assert zk.exists("/e", watch=rec) is None
     zk.create("/e")
-    assert rec.wait(1)[0] == WatchedEvent(EventType.CREATED, KeeperState.CONNECTED, "/e", rec.calls[0].zxid)
+    assert rec.exactly(1) == [WatchedEvent(EventType.CREATED, KeeperState.CONNECTED, "/e", rec.calls[0].zxid)]
     rec2 = Recorder()
     zk.exists("/e", watch=rec2)
     zk.delete("/e")
-    assert rec2.wait(1)[0].type == EventType.DELETED
+    assert [e.type for e in rec2.exactly(1)] == [EventType.DELETED]
 
 
 def test_children_watch(zk):
@@ -50,12 +49,12 @@ def test_children_watch(zk):
     rec = Recorder()
     assert zk.get_children("/c", watch=rec) == []
     zk.create("/c/k")
-    ev = rec.wait(1)[0]
+    (ev,) = rec.exactly(1)
     assert ev.type == EventType.CHILD and ev.path == "/c"
     rec2 = Recorder()
     zk.get_children("/c", watch=rec2)
     zk.delete("/c/k")
-    assert rec2.wait(1)[0].type == EventType.CHILD
+    assert [e.type for e in rec2.exactly(1)] == [EventType.CHILD]
 
 
 def test_event_zxid(zk, server_kind):
@@ -63,7 +62,7 @@ def test_event_zxid(zk, server_kind):
     rec = Recorder()
     zk.get("/z", watch=rec)
     stat = zk.set("/z", b"x")
-    ev = rec.wait(1)[0]
+    (ev,) = rec.exactly(1)
     if server_kind == "corral":
         assert ev.zxid == stat.mzxid
     else:
@@ -79,15 +78,15 @@ def test_persistent_watch(zk, server_kind):
     zk.create("/p/kid")
     zk.set("/p/kid", b"not seen: not recursive")
     zk.delete("/p/kid")
-    evs = rec.wait(4)
-    assert [e.type for e in evs[:4]] == [EventType.CHANGED, EventType.CHANGED, EventType.CHILD, EventType.CHILD]
+    evs = rec.exactly(4)
+    assert [e.type for e in evs] == [EventType.CHANGED, EventType.CHANGED, EventType.CHILD, EventType.CHILD]
     # ZooKeeper 3.8 knows only the CHILDREN, DATA and ANY watcher types (3.9 added the others).
     kind = corral.WatcherType.PERSISTENT if server_kind == "corral" else corral.WatcherType.ANY
     zk.remove_watches("/p", kind)
     zk.set("/p", b"3")
     zk.sync("/")
     zk.exists("/p")
-    assert [e.type for e in rec.calls] == [e.type for e in evs[:4]] + [EventType.PERSISTENT_WATCH_REMOVED]
+    assert [e.type for e in rec.exactly(5)] == [e.type for e in evs] + [EventType.PERSISTENT_WATCH_REMOVED]
     with pytest.raises(corral.NoWatcherError) as e:
         zk.remove_watches("/p", kind)
     assert e.value.code == -121
@@ -101,7 +100,7 @@ def test_persistent_recursive_watch(zk):
     zk.create("/r/a/b", b"")
     zk.set("/r/a/b", b"x")
     zk.delete("/r/a/b")
-    evs = rec.wait(4)
+    evs = rec.exactly(4)
     assert [(e.type, e.path) for e in evs] == [
         (EventType.CREATED, "/r/a"),
         (EventType.CREATED, "/r/a/b"),
@@ -123,7 +122,7 @@ def test_remove_one_shot_watches(zk):
     zk.sync("/")
     zk.exists("/x")
     # A removed watch ends with its removal event (as the Java client reports it), never a node event.
-    assert sorted(e.type.value for e in rec.wait(2)) == ["CHILD_WATCH_REMOVED", "DATA_WATCH_REMOVED"]
+    assert sorted(e.type.value for e in rec.exactly(2)) == ["CHILD_WATCH_REMOVED", "DATA_WATCH_REMOVED"]
     with pytest.raises(corral.NoWatcherError):
         zk.remove_watches("/x", corral.WatcherType.ANY)
 
@@ -135,7 +134,7 @@ def test_callbacks_run_in_order_on_one_dispatch_thread(zk):
     zk.add_watch("/o", lambda e: (rec(e), names.append(threading.current_thread().name)))
     for i in range(50):
         zk.set("/o", str(i).encode())
-    evs = rec.wait(50)
+    evs = rec.exactly(50)
     zxids = [e.zxid for e in evs]
     assert zxids == sorted(zxids)
     assert len(set(rec.threads)) == 1 and rec.threads[0] != threading.get_ident()
@@ -199,24 +198,23 @@ def test_data_watch(zk):
 
 def test_data_watch_with_event_and_stop(zk):
     zk.create("/dws", b"0")
-    calls = []
+    calls = Recorder()
 
     def watcher(data, stat, event):
-        calls.append((data, event.type if event else None))
+        calls((data, event.type if event else None))
         if data == b"2":
             return False
 
     corral.DataWatch(zk, "/dws", watcher)
-    assert calls == [(b"0", None)]
+    assert calls.calls == [(b"0", None)]
     zk.set("/dws", b"1")
-    wait_until(lambda: len(calls) == 2)
-    assert calls[1] == (b"1", EventType.CHANGED)
+    assert calls.wait(2)[1] == (b"1", EventType.CHANGED)
     zk.set("/dws", b"2")
-    wait_until(lambda: len(calls) == 3)
+    calls.wait(3)
     zk.set("/dws", b"3")
     zk.sync("/")
     zk.exists("/dws")
-    assert len(calls) == 3
+    assert len(calls.quiet()) == 3, "the watch stopped when the function returned False"
 
 
 def test_children_watch_recipe(zk):
@@ -243,15 +241,15 @@ def test_children_watch_recipe(zk):
 
 def test_children_watch_stops_when_node_goes(zk):
     zk.create("/gone")
-    calls = []
-    zk.ChildrenWatch("/gone", lambda c: calls.append(c))
+    calls = Recorder()
+    watch = zk.ChildrenWatch("/gone", calls)
     zk.delete("/gone")
-    time.sleep(0.3)  # let the watch see the node missing
+    wait_until(lambda: watch._native.stopped, message="the watch did not stop when its node went")
     zk.create("/gone")
     zk.create("/gone/k")
     zk.sync("/")
     zk.exists("/gone")
-    assert calls == [[]]
+    assert calls.quiet() == [[]]
 
 
 def test_watches_survive_reconnect(zk, drop_connections):
@@ -267,8 +265,8 @@ def test_watches_survive_reconnect(zk, drop_connections):
     drop_connections()
     wait_until(lambda: corral.State.RECONNECTED in states.calls)
     zk.set("/rc", b"1")
-    assert one_shot.wait(1)[0].type == EventType.CHANGED
-    assert persistent.wait(1)[0].type == EventType.CHANGED
+    assert [e.type for e in one_shot.exactly(1)] == [EventType.CHANGED]
+    assert [e.type for e in persistent.exactly(1)] == [EventType.CHANGED]
     wait_until(lambda: data[-1] == b"1")
 
 
@@ -284,7 +282,7 @@ def test_watches_after_session_expiry(zk, expire_session):
     zk.ChildrenWatch("/ex", lambda c: children.append(sorted(c)))
     expire_session(zk)
     # One-shot and persistent watches end with the session...
-    ev = one_shot.wait(1)[0]
+    (ev,) = one_shot.exactly(1)
     assert ev.type == EventType.NONE and ev.state == KeeperState.EXPIRED_SESSION
     assert persistent.wait(1)[-1].state == KeeperState.EXPIRED_SESSION
     # ... kazoo's recipes arm themselves again on the new session.
@@ -300,5 +298,5 @@ def test_watches_end_with_closed_on_stop(make_zk):
     rec = Recorder()
     c.get("/cl", watch=rec)
     c.stop()
-    ev = rec.wait(1)[0]
+    (ev,) = rec.exactly(1)
     assert ev.type == EventType.NONE and ev.state == KeeperState.CLOSED

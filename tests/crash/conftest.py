@@ -1,18 +1,9 @@
-import os
 import sys
 from pathlib import Path
 
-# the raw client (zkraw) and the server launcher (zkserver) live in tests/differential
+# the raw client (zkraw), the server launcher (zkserver) and the corral binary rule
+# (corral_binary) live in tests/differential
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "differential"))
 
-from zkserver import ci, corral_bin  # noqa: E402
-
-
-def pytest_report_header(config):
-    b = corral_bin()
-    if b:
-        return f"crash: corral binary {b}"
-    if ci():
-        return "crash: corral binary MISSING under CI=true -> corral parameter will fail"
-    return ("crash: no CORRAL_BIN and no target/debug/corral -> corral parameter not "
-            f"generated (CORRAL_BIN={os.environ.get('CORRAL_BIN')!r})")
+# A corral test without a corral binary fails before its fixtures run.
+from corral_binary import pytest_report_header, pytest_runtest_setup  # noqa: E402, F401

@@ -32,7 +32,7 @@ import pytest
 import zkraw
 from crash_model import ABSENT, ACKED, INFLIGHT, Model, NodeState, Op
 from zkraw import EOF, OPEN_ACL_UNSAFE, Conn, NoFrame
-from zkserver import Server, server_kinds
+from zkserver import KINDS, Server
 
 CYCLES = int(os.environ.get("CRASH_CYCLES", "20"))
 THREADS = 4
@@ -375,7 +375,7 @@ def run_cycles(kind: str, workdir, cycles: int = CYCLES, sabotage=None) -> list[
     return figures
 
 
-@pytest.mark.parametrize("kind", ["zookeeper"] + server_kinds())
+@pytest.mark.parametrize("kind", KINDS)
 def test_crash_recovery_keeps_acknowledged_writes(kind, tmp_path):
     print(f"seed {SEED}, {THREADS} writer threads, {CYCLES} cycles")
     figures = run_cycles(kind, tmp_path)

@@ -6,8 +6,8 @@ after normalization (diff_runner.py). Allowed corral deviations are listed in
 intended_differences.py and nowhere else.
 
 Candidates: "zookeeper" (a second fresh ZooKeeper, compared strictly: validates the
-harness and its masks) and "corral" (when CORRAL_BIN / target/debug/corral exists, and
-always under CI=true, where a missing binary fails).
+harness and its masks) and "corral" ($CORRAL_BIN, else target/debug/corral; without
+either the corral test fails: corral_binary.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pytest
 import diff_runner
 import diff_workload
 import intended_differences
-from zkserver import Server, server_kinds
+from zkserver import KINDS, Server
 
 MAX_DIFF_LINES = 60
 
@@ -71,7 +71,7 @@ def test_reference_run_is_sane(reference):
     assert not bad, bad[:5]
 
 
-@pytest.mark.parametrize("candidate", ["zookeeper"] + server_kinds())
+@pytest.mark.parametrize("candidate", KINDS)
 def test_differential(candidate, steps, reference, tmp_path):
     cand = run_on(candidate, tmp_path / candidate, steps)
     rules = [] if candidate == "zookeeper" else intended_differences.WORKLOAD_DIFFERENCES
@@ -186,3 +186,18 @@ def test_checkwatches_rule_needs_proof():
     rules = intended_differences.WORKLOAD_DIFFERENCES
     assert diff_runner.compare_runs([st, st], [ref, truth_no], [cand, truth_no], rules) == []
     assert diff_runner.compare_runs([st, st], [ref, truth_yes], [cand, truth_yes], rules)
+
+
+def test_an_extra_notification_is_a_difference():
+    """The rules rewrite matching frames only; a duplicate notification stays a
+    difference (in the acting connection and in a barrier)."""
+    st = diff_runner.Step("req", "A", "setData", {})
+    ref = {"acting": [_notif(-1), _reply(1, "@5")], "barrier": {"B": [_notif(-1), _ping("@5")]}}
+    ok = {"acting": [_notif("@5"), _reply(1, "@5")], "barrier": {"B": [_notif("@5"), _ping("@5")]}}
+    assert _diff(st, ref, ok) == []
+    twice = {"acting": [_notif("@5"), _notif("@5"), _reply(1, "@5")],
+             "barrier": {"B": [_notif("@5"), _ping("@5")]}}
+    assert any("acting.length" in line for line in _diff(st, ref, twice))
+    late = {"acting": [_notif("@5"), _reply(1, "@5")],
+            "barrier": {"B": [_notif("@5"), _notif("@5"), _ping("@5")]}}
+    assert any("barrier.B.length" in line for line in _diff(st, ref, late))

@@ -11,7 +11,7 @@ import pytest
 
 import golden_replay
 import intended_differences
-from zkserver import Server, server_kinds
+from zkserver import KINDS, Server
 
 
 def test_vectors_parse_and_masks_are_in_range():
@@ -58,7 +58,7 @@ def test_comparator_detects_changes_and_accepts_masks_and_sets():
     assert not ok and "numChildren" in why
 
 
-@pytest.mark.parametrize("kind", ["zookeeper"] + server_kinds())
+@pytest.mark.parametrize("kind", KINDS)
 def test_golden_replay(kind, tmp_path):
     srv = Server(kind, tmp_path).start()
     try:
@@ -96,3 +96,18 @@ def test_golden_080_alternative_is_exact():
     assert not r.compare(vec, got, ["reply"] * 3, {0x53: 2})[0]
     bad = [s[0], s[1].replace(b"/corral-seq", b"/corral-sex"), s[2]]
     assert not r.compare(alt, bad, ["reply"] * 3, {0x53: 2})[0]
+
+
+def test_an_extra_notification_fails_the_comparison():
+    """A server frame beyond the recorded ones (a duplicate notification) is a
+    difference, with or without the intended alternative."""
+    vec = {v.name: v for v in golden_replay.load_vectors()}["080_setwatches2_fires"]
+    alt = intended_differences.GOLDEN_DIFFERENCES[vec.name][1](vec)
+    r = golden_replay.Replay("127.0.0.1", 0, reference=False)
+    ops = {0x53: 2}
+    for expected in (vec, alt):
+        frames = list(expected.s_lines)
+        assert r.compare(expected, frames, ["reply"] * len(frames), ops)[0]
+        twice = frames[:2] + [frames[1]] + frames[2:]
+        ok, why = r.compare(expected, twice, ["reply"] * len(twice), ops)
+        assert not ok and "expected <nothing>" in why, why

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
+from corral_binary import corral_bin
 from zkraw import EOF, Conn, NoFrame, ruok
 
-REPO = Path(__file__).resolve().parents[2]
 ZK_JARS = ["/usr/share/java/zookeeper.jar", "/usr/share/java/zookeeper-jute.jar",
            "/usr/share/java/slf4j-api.jar", "/usr/share/java/slf4j-simple.jar"]
 
@@ -30,23 +29,8 @@ START_TIMEOUT_S = 30.0
 PROBE_SESSION_ID = 0x7E5A5A5A5A5A0001
 
 
-def ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
-
-
-def corral_bin() -> str | None:
-    """CORRAL_BIN, else target/debug/corral if it was built; None if neither exists."""
-    env = os.environ.get("CORRAL_BIN")
-    if env:
-        return env if os.path.exists(env) else None
-    p = REPO / "target" / "debug" / "corral"
-    return str(p) if p.exists() else None
-
-
-def server_kinds() -> list[str]:
-    """Server kinds to parametrize over besides the reference. corral is included when
-    its binary exists, and always under CI (where a missing binary must FAIL)."""
-    return ["corral"] if (corral_bin() or ci()) else []
+# The reference first; every suite runs each test against both.
+KINDS = ("zookeeper", "corral")
 
 
 def free_port() -> int:
@@ -95,12 +79,7 @@ class Server:
                     "-cp", ":".join(ZK_JARS),
                     "org.apache.zookeeper.server.ZooKeeperServerMain", str(self.cfg_path)]
         if self.kind == "corral":
-            binary = corral_bin()
-            if binary is None:
-                raise AssertionError(
-                    "corral binary not found: set CORRAL_BIN or build target/debug/corral "
-                    f"(CORRAL_BIN={os.environ.get('CORRAL_BIN')!r})")
-            return [binary, "server", "--config", str(self.cfg_path)]
+            return [str(corral_bin()), "server", "--config", str(self.cfg_path)]
         raise ValueError(self.kind)
 
     @property

@@ -120,12 +120,18 @@ def make_client():
         return client
 
     yield factory
-    for client in clients:
+    unrouted = []
+    for i, client in enumerate(clients):
+        unrouted += [f"client {i}: {n}" for n in client.unrouted_notifications]
         try:
             client.stop()
             client.close()
         except Exception:  # a test may have stopped or broken it on purpose
             pass
+    # kazoo drops a notification no watcher waits for (a second one for a one-shot
+    # watch, one for a removed watch); no test expects any.
+    if unrouted:
+        pytest.fail("notifications that no watcher was waiting for:\n" + "\n".join(unrouted), pytrace=False)
 
 
 @pytest.fixture
@@ -142,8 +148,18 @@ def ns(request, zk) -> str:
     return path
 
 
+# How long a check that no further event comes keeps listening. A duplicate
+# notification travels right behind the first one, far within this.
+QUIET_S = 0.5
+
+
 class Recorder:
-    """Thread-safe collector for watch callbacks; wait for events, or for silence."""
+    """Thread-safe collector for watch callbacks; wait for events, or for silence.
+
+    ``wait(n)`` returns as soon as n callbacks came (for synchronisation: an event
+    arriving a moment later is not in the list); a test that claims which events came,
+    and that no others did, uses ``exactly(n)``.
+    """
 
     def __init__(self):
         self.items: list = []
@@ -155,6 +171,7 @@ class Recorder:
             self._cond.notify_all()
 
     def wait(self, count: int, timeout: float = 10.0) -> list:
+        """At least ``count`` callbacks: everything received so far."""
         with self._cond:
             ok = self._cond.wait_for(lambda: len(self.items) >= count, timeout)
             if not ok:
@@ -163,8 +180,18 @@ class Recorder:
                 )
             return list(self.items)
 
-    def quiet(self, seconds: float = 0.5) -> list:
-        """Wait ``seconds`` and return everything received (for 'no more events' checks)."""
+    def exactly(self, count: int, timeout: float = 10.0, quiet: float = QUIET_S) -> list:
+        """``count`` callbacks and, ``quiet`` seconds later, still no more: a duplicate
+        or extra event fails here."""
+        self.wait(count, timeout)
+        items = self.quiet(quiet)
+        if len(items) != count:
+            raise AssertionError(f"expected exactly {count} callbacks, got {len(items)}: {items!r}")
+        return items
+
+    def quiet(self, seconds: float = QUIET_S) -> list:
+        """Let ``seconds`` pass on purpose and return everything received (for 'no more
+        events' checks: only time can show that nothing else arrives)."""
         with self._cond:
             self._cond.wait_for(lambda: False, seconds)
             return list(self.items)

@@ -210,7 +210,7 @@ def test_auth_is_resent_after_reconnect(alice, ns, recorder):
     states = recorder()
     alice.add_listener(states)
     alice._call(_CONNECTION_DROP, alice.handler.async_result())
-    assert states.wait(2)[:2] == [KazooState.SUSPENDED, KazooState.CONNECTED]
+    assert states.exactly(2) == [KazooState.SUSPENDED, KazooState.CONNECTED]
     assert alice.get(path)[0] == b"v"
 
 

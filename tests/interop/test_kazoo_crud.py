@@ -55,7 +55,7 @@ def test_exists_returns_stat_or_none(zk, ns):
 def test_set_bumps_version_and_mzxid_only(zk, ns):
     path = zk.create(f"{ns}/n", b"v0")
     _, s0 = zk.get(path)
-    time.sleep(0.01)
+    time.sleep(0.01)  # so that the clock may advance between the two writes
     s1 = zk.set(path, b"version-one")
     assert s1.version == 1
     assert s1.mzxid > s0.mzxid

@@ -39,7 +39,7 @@ def test_multi_applies_every_op_under_one_zxid(zk, ns, recorder):
     assert len(zxids) == 1, f"all ops of a multi share one zxid, got {zxids}"
     assert results[3].mzxid in zxids
     assert zk.exists(ns).pzxid in zxids
-    assert [(e.type, e.path) for e in rec.wait(1)] == [(EventType.CHILD, ns)]
+    assert [(e.type, e.path) for e in rec.exactly(1)] == [(EventType.CHILD, ns)]
 
 
 def test_failed_multi_applies_nothing_and_reports_each_op(zk, ns):

@@ -147,7 +147,7 @@ def test_each_side_waits_for_the_other(server, zk, ns):
     proc = start_rust(server, lock_path, "rust-waiter", rounds=1, hold_ms=0)
     wait_until(lambda: lock.contenders() == ["kazoo", "rust-waiter"], 20,
                message="corral's node never queued behind kazoo's")
-    time.sleep(0.3)
+    time.sleep(0.3)  # on purpose: time for corral to (wrongly) take the lock and exit
     assert proc.poll() is None, "corral took a lock kazoo holds"
     kazoo_released = int(time.time() * 1000)
     lock.release()

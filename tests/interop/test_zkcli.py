@@ -242,7 +242,7 @@ def test_java_client_resumes_session_and_catches_up_watches_after_restart(
         # The fired watches were one-shot; nothing more arrives for them.
         k.set("/w", b"2")
         cli.barrier()
-        time.sleep(0.3)
+        time.sleep(0.3)  # on purpose: time for a wrongly re-armed watch to fire
         assert cli.count("NodeDataChanged path:/w") == 1
     finally:
         cli.close()
