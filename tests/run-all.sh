@@ -23,8 +23,9 @@ PYVENV="$ROOT/target/pyvenv"    # the Python binding's own venv (its package is 
 PY_REQUIREMENTS="$ROOT/bindings-python/tests/requirements.txt"
 NODE_DIR="$ROOT/tests/node"
 # Apache Curator 5.4 and a JDK: the Curator interop tests compile a small Java client.
+# iproute2: the partition suite's network namespaces.
 APT_PACKAGES=(zookeeper zookeeper-bin libzookeeper-mt-dev default-jdk-headless
-    libcurator-framework-java libcurator-recipes-java libcurator-discovery-java)
+    libcurator-framework-java libcurator-recipes-java libcurator-discovery-java iproute2)
 export CORRAL_BIN="${CORRAL_BIN:-$ROOT/target/debug/corral}"
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 mkdir -p "$LOG_DIR"
@@ -188,6 +189,7 @@ run_pytest "interop: C client" "$LOG_DIR/c-client.log" tests/interop/test_c_clie
 run_pytest "interop: node client" "$LOG_DIR/node-client.log" tests/interop/test_node_client.py
 run_pytest "differential + golden replay" "$LOG_DIR/differential.log" tests/differential
 run_pytest "crash (kill -9 cycles)" "$LOG_DIR/crash.log" tests/crash -s
+run_pytest "partition (netns faults)" "$LOG_DIR/partition.log" tests/partition -s
 
 section "C binding: bindings-c/tests/run.sh"
 run_logged cbinding "$LOG_DIR/c-binding.log" bash bindings-c/tests/run.sh

@@ -67,9 +67,10 @@ def free_port() -> int:
     raise RuntimeError("no free loopback port found")
 
 
-def four_letter_word(port: int, word: str, timeout: float = 2.0) -> str:
+def four_letter_word(port: int, word: str, timeout: float = 2.0, host: str = "127.0.0.1") -> str:
     """Send a four-letter word and read the answer until the server closes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.settimeout(timeout)
         s.sendall(word.encode("ascii"))
         chunks = []
         while True:
