@@ -263,6 +263,7 @@ both_servers!(session_expiry_is_lost, |srv: TestServer| async move {
     let mut states = zk.state_changes();
     let sid = zk.session_id();
     srv.stop().await;
+    // Down for longer than the 1 s session timeout: the session ends.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     srv.start_again().await;
     let mut seen = Vec::new();

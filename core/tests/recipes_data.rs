@@ -74,6 +74,7 @@ both_servers!(double_barrier_enters_and_leaves_together, |srv: TestServer| async
         let c = srv.client().await;
         let (entering, leaving) = (entering.clone(), leaving.clone());
         tasks.push(tokio::spawn(async move {
+            // Members arrive one by one and leave in reverse order, so early ones wait at each barrier.
             tokio::time::sleep(Duration::from_millis(100 * i as u64)).await;
             let b = DoubleBarrier::new(&c, "/db/run", N);
             entering.fetch_add(1, Ordering::SeqCst);

@@ -337,7 +337,7 @@ both_servers!(semaphore_leases, |srv: TestServer| async move {
         let c = srv.client().await;
         async move { Semaphore::new(&c, path, 3).acquire(1).await.unwrap().len() }
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until("the waiter's lease node", || async { sem.participant_nodes().await.unwrap().len() == 4 }).await;
     assert!(!waiter.is_finished());
     drop(one);
     assert_eq!(tokio::time::timeout(T, waiter).await.expect("in time").expect("task"), 1);
@@ -432,7 +432,9 @@ both_servers!(kazoo_layouts_of_rwlock_and_semaphore, |srv: TestServer| async mov
     let wrong = Semaphore::new(&c2, path, 3).with_naming(Naming::Kazoo);
     assert_eq!(wrong.acquire(1).await.unwrap_err().code, Code::BadArguments);
     let waiter = tokio::spawn(async move { other.acquire(1).await.unwrap() });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The waiter holds the mutex while it waits for room.
+    let mutex = format!("{path}-__lock__");
+    until("the waiter to hold the mutex", || async { count_children(&c1, &mutex).await == 1 }).await;
     assert!(!waiter.is_finished());
     for l in first {
         l.release().await.unwrap();

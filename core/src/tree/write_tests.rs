@@ -31,7 +31,7 @@ fn sequence_suffix_counts_creates_not_deletes() {
     mkp(&mut t, "/s/plain", 5);
     assert_eq!(seq(&mut t, 6), Ok("/s/s-0000000003".to_string()));
     // 4 creates + 1 delete → cversion 5 (053_seq_parent_stat).
-    let s = t.stat("/s").unwrap_or_default();
+    let s = t.stat("/s").expect("/s exists");
     assert_eq!((s.cversion, s.num_children, s.pzxid), (5, 3, 6));
 }
 
@@ -50,16 +50,16 @@ fn sequential_trailing_slash_and_root_counter() {
 fn create_and_delete_maintain_stats() {
     let mut t = DataTree::new();
     mkp(&mut t, "/p", 10);
-    let before = t.stat("/p").unwrap_or_default();
-    let (_, child) = mk(&mut t, "/p/c", CreateMode::Persistent, 11).unwrap_or_default();
+    let before = t.stat("/p").expect("/p exists");
+    let (_, child) = mk(&mut t, "/p/c", CreateMode::Persistent, 11).expect("the create succeeds");
     assert_eq!((child.czxid, child.mzxid, child.pzxid), (11, 11, 11));
     assert_eq!((child.ctime, child.mtime), (1011, 1011));
     assert_eq!((child.version, child.cversion, child.aversion, child.data_length), (0, 0, 0, 1));
-    let after = t.stat("/p").unwrap_or_default();
+    let after = t.stat("/p").expect("/p exists");
     assert_eq!((after.num_children, after.pzxid, after.cversion), (1, 11, 1));
     assert_eq!((after.version, after.mzxid, after.mtime), (before.version, before.mzxid, before.mtime));
     assert_eq!(t.delete("/p/c", 0, &anon(), at(12)), Ok(()));
-    let gone = t.stat("/p").unwrap_or_default();
+    let gone = t.stat("/p").expect("/p exists");
     assert_eq!((gone.num_children, gone.pzxid, gone.cversion, gone.mzxid), (0, 12, 2, 10));
     assert_eq!(t.stat("/p/c"), None);
 }
@@ -68,9 +68,9 @@ fn create_and_delete_maintain_stats() {
 fn set_data_and_set_acl_maintain_stats() {
     let mut t = DataTree::new();
     mkp(&mut t, "/n", 1);
-    let s = t.set_data("/n", Some(b"hello"), 0, &anon(), at(2)).unwrap_or_default();
+    let s = t.set_data("/n", Some(b"hello"), 0, &anon(), at(2)).expect("setData succeeds");
     assert_eq!((s.version, s.mzxid, s.mtime, s.data_length, s.czxid, s.ctime), (1, 2, 1002, 5, 1, 1001));
-    let s = t.set_acl("/n", &Acl::read_unsafe(), -1, &anon()).unwrap_or_default();
+    let s = t.set_acl("/n", &Acl::read_unsafe(), -1, &anon()).expect("setACL succeeds");
     assert_eq!((s.aversion, s.version, s.mzxid, s.mtime), (1, 1, 2, 1002));
     assert_eq!(t.set_data("/n", None, -1, &anon(), at(3)), Err(Code::NoAuth));
 }
@@ -232,7 +232,7 @@ fn auth_acl_is_expanded_and_enforced() {
     let mut t = DataTree::new();
     let alice = vec![Id::new("ip", "127.0.0.1"), Id::new("digest", digest_id("alice:secret"))];
     assert_eq!(create_with(&mut t, "/mine", &Acl::creator_all(), &alice), Ok("/mine".to_string()));
-    let (list, _) = t.get_acl("/mine", &alice).unwrap_or_default();
+    let (list, _) = t.get_acl("/mine", &alice).expect("getACL succeeds");
     assert_eq!(list, vec![acl(31, "digest", "alice:aYXlLOpEooaV1cRAvUL1fp9Qt7E=")]);
     assert_eq!(t.get_data("/mine", &anon()).map(|_| ()), Err(Code::NoAuth));
     assert_eq!(t.set_data("/mine", None, -1, &anon(), at(2)), Err(Code::NoAuth));
@@ -251,7 +251,7 @@ fn session_ephemerals_are_removed_with_parent_updates() {
     assert_eq!(t.ephemeral_count(), 2);
     let gone = t.remove_session_ephemerals(7, at(4));
     assert_eq!(gone, vec!["/e/a".to_string(), "/e/b0000000001".to_string()]);
-    let s = t.stat("/e").unwrap_or_default();
+    let s = t.stat("/e").expect("/e exists");
     assert_eq!((s.num_children, s.pzxid, s.cversion), (0, 4, 4));
     assert_eq!(t.ephemeral_count(), 0);
     assert!(t.remove_session_ephemerals(7, at(5)).is_empty());
@@ -260,7 +260,7 @@ fn session_ephemerals_are_removed_with_parent_updates() {
 #[test]
 fn container_reaping_rules() {
     let mut t = DataTree::new();
-    let (_, s) = mk(&mut t, "/used", CreateMode::Container, 1).unwrap_or_default();
+    let (_, s) = mk(&mut t, "/used", CreateMode::Container, 1).expect("the create succeeds");
     assert_eq!(s.ephemeral_owner, 0);
     assert!(mk(&mut t, "/never", CreateMode::Container, 2).is_ok());
     // Containers may hold ephemerals.
