@@ -369,8 +369,9 @@ pub fn key_state(state: &State, path: &str) -> KeyState {
 
 /// A stable hash of an applied entry and its result.
 pub fn entry_hash(entry: &Entry, result: &TxnResult) -> u64 {
-    let e = bincode::serialize(entry).unwrap_or_default();
-    let r = bincode::serialize(result).unwrap_or_default();
+    // Two entries that failed to encode would hash alike and hide a divergence.
+    let e = bincode::serialize(entry).expect("an applied entry encodes");
+    let r = bincode::serialize(result).expect("an entry's result encodes");
     fnv_more(fnv(&e), &r)
 }
 
