@@ -157,14 +157,7 @@ class CuratorOracle:
 
     def close(self) -> None:
         """Ends the process (its session closes with it)."""
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("0 quit\n")
-                self.proc.stdin.flush()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        curator_probe.end_java(self.proc, "0 quit")
 
 
 class CuratorScope:

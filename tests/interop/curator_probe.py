@@ -53,6 +53,20 @@ def compile_probe(out_dir: Path) -> Path:
     return compile_java([JAVA_DIR / "CuratorProbe.java"], out_dir)
 
 
+
+def end_java(proc: subprocess.Popen, quit_line: str) -> None:
+    """Asks a line-protocol Java program to quit (its session closes with it); kills it
+    if it does not within 10 s."""
+    if proc.poll() is not None:
+        return
+    try:
+        proc.stdin.write(quit_line + "\n")
+        proc.stdin.flush()
+        proc.wait(timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        proc.kill()
+        proc.wait()
+
 class CuratorProbe:
     """One Curator client process. ``states`` collects every connection state it
     reported, in order."""
@@ -111,11 +125,4 @@ class CuratorProbe:
             time.sleep(0.05)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write("quit\n")
-                self.proc.stdin.flush()
-                self.proc.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
+        end_java(self.proc, "quit")

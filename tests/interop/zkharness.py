@@ -212,8 +212,13 @@ class Server:
     # ---- lifecycle -----------------------------------------------------------------
 
     @property
+    def host(self) -> str:
+        """The address clients reach the server at (its ``clientPortAddress``)."""
+        return self.config["clientPortAddress"]
+
+    @property
     def hosts(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -299,11 +304,11 @@ class Server:
         self.stop(sig)
         self.start()
 
-    def mode(self) -> str | None:
+    def mode(self, timeout: float = 1.0) -> str | None:
         """``leader``, ``follower``, ``observer`` or ``standalone`` from ``srvr``; None
         while the server does not serve (no quorum) or does not answer."""
         try:
-            answer = four_letter_word(self.port, "srvr", timeout=1.0)
+            answer = four_letter_word(self.port, "srvr", timeout=timeout, host=self.host)
         except OSError:
             return None
         for line in answer.splitlines():
@@ -314,7 +319,7 @@ class Server:
     def mntr(self) -> dict[str, str]:
         """The ``mntr`` figures as a dict (empty while not serving)."""
         try:
-            answer = four_letter_word(self.port, "mntr", timeout=1.0)
+            answer = four_letter_word(self.port, "mntr", timeout=1.0, host=self.host)
         except OSError:
             return {}
         return dict(line.split("\t", 1) for line in answer.splitlines() if "\t" in line)

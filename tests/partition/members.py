@@ -13,7 +13,7 @@ import signal
 from pathlib import Path
 
 from netns import Network
-from zkharness import Server, ServerError, four_letter_word, wait_until
+from zkharness import Server, ServerError, wait_until
 
 CLIENT_PORT = 2181
 PEER_PORT = 2888
@@ -27,30 +27,18 @@ class Member(Server):
     def __init__(self, kind: str, workdir: Path, net: Network, member_id: int, config: dict[str, str]):
         self.net = net
         self.id = member_id
-        self.host = net.addr[member_id]
-        super().__init__(kind, workdir, {**config, "clientPortAddress": self.host}, port=CLIENT_PORT)
+        super().__init__(kind, workdir, {**config, "clientPortAddress": net.addr[member_id]}, port=CLIENT_PORT)
         (self.data_dir / "myid").write_text(f"{member_id}\n")
         self.paused = False
 
     def _command(self) -> list[str]:
         return [*self.net.exec_prefix(self.id), *super()._command()]
 
-    @property
-    def hosts(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    def mode(self) -> str | None:
-        """``leader`` / ``follower`` from ``srvr``; None while not serving or unreachable."""
+    def mode(self, timeout: float = 0.5) -> str | None:
+        """As the server reports it; None while paused (it would not answer)."""
         if not self.alive() or self.paused:
             return None
-        try:
-            answer = four_letter_word(self.port, "srvr", timeout=0.5, host=self.host)
-        except OSError:
-            return None
-        for line in answer.splitlines():
-            if line.startswith("Mode: "):
-                return line[len("Mode: "):].strip()
-        return None
+        return super().mode(timeout=timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Until this member serves (as leader or follower)."""

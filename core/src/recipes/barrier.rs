@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::util::retry;
+use super::util::{create_if_missing, retry};
 use crate::client::{Client, CreateOptions, Result, State};
 use crate::proto::Code;
 
@@ -50,18 +50,7 @@ impl Barrier {
     /// Raises the barrier: creates its node (and missing parents); raising
     /// a barrier that is up is not an error.
     pub async fn set(&self) -> Result<()> {
-        let opts = CreateOptions::default();
-        loop {
-            match retry(&self.client, || self.client.create(&self.path, b"", &opts)).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.code == Code::NodeExists => return Ok(()),
-                Err(e) if e.code == Code::NoNode => {
-                    let parent = parent_of(&self.path);
-                    retry(&self.client, || self.client.ensure_path(parent)).await?;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        create_if_missing(&self.client, &self.path, b"", &CreateOptions::default()).await
     }
 
     /// Lowers the barrier: deletes its node. `true` when this call lowered

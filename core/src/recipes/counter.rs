@@ -9,10 +9,9 @@ use parking_lot::Mutex;
 use tokio::sync::broadcast;
 
 use super::atomic_long::backoff;
-use super::barrier::parent_of;
 use super::cache_core::{CacheConfig, CacheCore};
 use super::tree_cache::{TreeCacheEvent, CACHE_EVENTS_MAX};
-use super::util::retry;
+use super::util::{create_if_missing, retry};
 use crate::client::{Client, CreateOptions, Error, Result};
 use crate::proto::{Code, Stat};
 
@@ -219,17 +218,7 @@ impl Cell {
         if self.initial.is_empty() {
             return retry(&self.client, || self.client.ensure_path(&self.path)).await;
         }
-        let opts = CreateOptions::default();
-        loop {
-            match retry(&self.client, || self.client.create(&self.path, &self.initial, &opts)).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.code == Code::NodeExists => return Ok(()),
-                Err(e) if e.code == Code::NoNode => {
-                    retry(&self.client, || self.client.ensure_path(parent_of(&self.path))).await?;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        create_if_missing(&self.client, &self.path, &self.initial, &CreateOptions::default()).await
     }
 
     async fn read(&self) -> Result<(Vec<u8>, i32)> {
@@ -347,18 +336,7 @@ impl SharedCount {
 
     /// Creates the node if missing, reads the count and keeps following it.
     pub async fn start(&self) -> Result<()> {
-        let opts = CreateOptions::default();
-        let seed = self.seed.to_be_bytes();
-        loop {
-            match retry(&self.client, || self.client.create(&self.path, &seed, &opts)).await {
-                Ok(_) => break,
-                Err(e) if e.code == Code::NodeExists => break,
-                Err(e) if e.code == Code::NoNode => {
-                    retry(&self.client, || self.client.ensure_path(parent_of(&self.path))).await?;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        create_if_missing(&self.client, &self.path, &self.seed.to_be_bytes(), &CreateOptions::default()).await?;
         let current = self.current.clone();
         let changes = self.changes.clone();
         let path = self.path.clone();

@@ -6,8 +6,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 
-use super::barrier::parent_of;
-use super::util::{retry, uuid};
+use super::util::{create_if_missing, retry, uuid};
 use crate::client::{Client, CreateOptions, Error, OneshotWatch, Result, State};
 use crate::proto::{Code, CreateMode};
 
@@ -171,16 +170,7 @@ impl DoubleBarrier {
     /// Creates this member's ephemeral node (idempotent: its name is fixed).
     async fn create_ours(&self) -> Result<()> {
         let opts = CreateOptions::mode(CreateMode::Ephemeral);
-        loop {
-            match retry(&self.client, || self.client.create(&self.our_path, &self.data, &opts)).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.code == Code::NodeExists => return Ok(()),
-                Err(e) if e.code == Code::NoNode => {
-                    retry(&self.client, || self.client.ensure_path(parent_of(&self.our_path))).await?;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        create_if_missing(&self.client, &self.our_path, &self.data, &opts).await
     }
 
     async fn delete_ours(&self) -> Result<()> {

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::election::{fired, transient, until_connected};
-use super::util::{retry, uuid};
+use super::util::{create_if_missing, retry, uuid};
 use crate::client::{Client, CreateOptions, OneshotWatch, Result};
 use crate::proto::{Code, CreateMode};
 
@@ -65,17 +65,7 @@ impl Core {
 
     async fn join(&self) -> Result<()> {
         let path = self.node_path();
-        let opts = CreateOptions::mode(CreateMode::Ephemeral);
-        loop {
-            let created = retry(&self.client, || self.client.create(&path, &self.data, &opts)).await;
-            match created {
-                // Already there: a retried create whose first reply was lost.
-                Ok(_) => return Ok(()),
-                Err(e) if e.code == Code::NodeExists => return Ok(()),
-                Err(e) if e.code == Code::NoNode => retry(&self.client, || self.client.ensure_path(&self.path)).await?,
-                Err(e) => return Err(e),
-            }
-        }
+        create_if_missing(&self.client, &path, &self.data, &CreateOptions::mode(CreateMode::Ephemeral)).await
     }
 
     async fn leave(&self) -> Result<bool> {

@@ -87,6 +87,22 @@ pub async fn wait_connected(client: &Client, timeout: Duration) -> Result<()> {
     }
 }
 
+/// Creates `path` holding `data`, and its missing parents, unless it exists:
+/// an existing node (another creator's, or this one's from a retried create
+/// whose reply was lost) is not an error.
+pub async fn create_if_missing(client: &Client, path: &str, data: &[u8], opts: &CreateOptions) -> Result<()> {
+    loop {
+        match retry(client, || client.create(path, data, opts)).await {
+            Ok(_) => return Ok(()),
+            Err(e) if e.code == Code::NodeExists => return Ok(()),
+            Err(e) if e.code == Code::NoNode => {
+                retry(client, || client.ensure_path(super::barrier::parent_of(path))).await?
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// Runs `op` until it succeeds or fails with something other than a lost
 /// connection; between tries it waits for the client to reconnect.
 pub async fn retry<T, F, Fut>(client: &Client, mut op: F) -> Result<T>

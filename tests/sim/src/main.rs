@@ -21,10 +21,10 @@ struct Args {
     bug: Option<Bug>,
 }
 
-fn parse() -> Result<Args, String> {
+fn parse(argv: Vec<String>) -> Result<Args, String> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut a = Args { from: 0, seeds: 1000, nodes: None, threads, verbose: false, bug: None };
-    let mut it = std::env::args().skip(1);
+    let mut it = argv.into_iter();
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {
@@ -120,7 +120,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let args = match parse() {
+    let args = match parse(argv) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{e}");
