@@ -1,8 +1,8 @@
-//! openraft's log storage over the write-ahead log.
+//! openraft's log storage over a [`LogDisk`] (the write-ahead log on a server).
 //!
 //! Each entry (log id + payload) is stored as its bincode encoding under its
 //! index; the vote and the purged log id are stored the same way. The
-//! write-ahead log does the durability work: `append` returns once the
+//! log disk does the durability work: `append` returns once the
 //! entries are readable, and openraft's callback runs after the group fsync.
 
 // openraft's own storage error is large; it is what its traits return.
@@ -10,23 +10,33 @@
 
 use std::fmt::Debug;
 use std::ops::{Bound, RangeBounds};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
 use openraft::{ErrorSubject, ErrorVerb, LogState, OptionalSend, RaftLogReader};
 
+use super::io::LogDisk;
 use super::types::{decode, encode, raft_sto_err, Entry, LogId, RaftStorageError, TypeConfig, Vote};
-use crate::storage::{StorageError, Wal};
+use crate::storage::StorageError;
 
 /// The log store handed to openraft; clones share the same log (readers are clones).
 #[derive(Clone)]
 pub(crate) struct LogStore {
-    wal: Arc<Wal>,
+    wal: Arc<dyn LogDisk>,
+    /// The lowest index truncated away since opening (`u64::MAX`: none).
+    truncated: Arc<AtomicU64>,
 }
 
 impl LogStore {
-    pub(crate) fn new(wal: Arc<Wal>) -> LogStore {
-        LogStore { wal }
+    pub(crate) fn new(wal: Arc<dyn LogDisk>) -> LogStore {
+        LogStore { wal, truncated: Arc::new(AtomicU64::new(u64::MAX)) }
+    }
+
+    /// The lowest index a leader has truncated away since opening (a
+    /// recovered tail that was never committed), shared with the caller.
+    pub(crate) fn truncated(&self) -> Arc<AtomicU64> {
+        self.truncated.clone()
     }
 
     /// Entries `start..end` that are live, decoded and checked.
@@ -122,6 +132,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), RaftStorageError> {
         tracing::info!(since = %log_id, "truncating the log");
+        self.truncated.fetch_min(log_id.index, Ordering::AcqRel);
         self.wal.truncate(log_id.index).await.map_err(|e| write_err(ErrorSubject::Log(log_id), &e))
     }
 

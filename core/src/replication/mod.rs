@@ -11,9 +11,12 @@
 //! - `log_store`: openraft's log storage over [`crate::storage::Wal`].
 //! - `state_machine`: openraft's state machine over a [`StateMachine`] and
 //!   [`crate::storage::SnapshotStore`].
+//! - `io`: the seams — log storage, snapshot storage, peer network and
+//!   where blocking work runs, as parameters of a [`Replica`] ([`ReplicaIo`]).
 //! - `network`: the network of a standalone node (no peers).
 //! - `transport`: the peer transport of an ensemble (TCP, checksummed frames).
 
+mod io;
 mod log_store;
 mod network;
 mod replica;
@@ -33,7 +36,12 @@ use std::time::Duration;
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::storage::StorageError;
+pub use io::{
+    Blocking, BoxFuture, LogDisk, PeerListener, PeerNetwork, PeerStream, ReplicaIo, SnapshotData, SnapshotDisk,
+    TcpNetwork,
+};
 pub use replica::{Applied, EnsembleOptions, EnsembleStats, Member, Replica, Role};
+pub use types::seed_consensus_rng;
 
 /// A state captured for a snapshot, serialized when run (off the apply path).
 pub type SnapshotJob = Box<dyn FnOnce(&mut dyn Write) -> std::io::Result<()> + Send>;
@@ -150,7 +158,10 @@ pub enum ReplicationError {
 /// Runs `open` again while the directory it locks is held by another
 /// process, for at most `wait`, saying so once; the last `Locked` error
 /// (with the time waited) if the lock never came free.
-fn open_when_unlocked<T>(wait: Duration, mut open: impl FnMut() -> Result<T, StorageError>) -> Result<T, StorageError> {
+pub(crate) fn open_when_unlocked<T>(
+    wait: Duration,
+    mut open: impl FnMut() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
     let started = std::time::Instant::now();
     let mut told = false;
     loop {
@@ -185,10 +196,3 @@ fn open_when_unlocked<T>(wait: Duration, mut open: impl FnMut() -> Result<T, Sto
 
 /// How often a locked directory is tried again.
 const LOCK_POLL: Duration = Duration::from_millis(50);
-
-/// Runs blocking work off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ReplicationError> + Send + 'static,
-) -> Result<T, ReplicationError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| ReplicationError::Raft(format!("blocking task failed: {e}")))?
-}

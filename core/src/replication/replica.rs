@@ -12,7 +12,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,16 +22,14 @@ use parking_lot::{Mutex, RwLock};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::io::{PeerNetwork, ReplicaIo};
 use super::log_store::LogStore;
 use super::network::NoPeers;
 use super::state_machine::SmStore;
 use super::transport::{self, ForwardReply, Kind, Link, MembersReply, PeerContext, Peers, ReadIndexReply};
 use super::types::{decode, encode, Blob, Node, NodeId, Raft};
-use super::{
-    blocking, open_when_unlocked, ReplicaOptions, ReplicaStats, ReplicationError, StateMachine, SNAP_RETAIN_COUNT_MIN,
-};
-use crate::storage::wal::SEGMENT_BYTES_DEFAULT;
-use crate::storage::{LogBounds, SnapshotStore, StorageError, Wal, WalOptions};
+use super::{ReplicaOptions, ReplicaStats, ReplicationError, StateMachine, SNAP_RETAIN_COUNT_MIN};
+use crate::storage::{LogBounds, StorageError};
 
 /// How long opening waits for leadership and the replay of the recovered log.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(300);
@@ -41,6 +39,8 @@ const HEARTBEAT_INTERVAL_MS: u64 = 50;
 const ELECTION_TIMEOUT_MIN_MS: u64 = 100;
 const ELECTION_TIMEOUT_MAX_MS: u64 = 200;
 
+/// How long the leader waits before asking again to add a configured observer it could not add.
+const LEARNER_RETRY: Duration = Duration::from_millis(100);
 /// How long a forwarded request waits for a leader to be known and reachable.
 const LEADER_WAIT: Duration = Duration::from_secs(5);
 /// How long a follower waits to apply a write the leader has committed.
@@ -138,10 +138,9 @@ pub struct Replica<SM: StateMachine> {
     node_id: NodeId,
     raft: Raft,
     ensemble: Option<Ensemble>,
-    /// Shared with openraft's log store; kept to report sizes and to close it.
-    wal: Arc<Wal>,
-    /// Shared with the state machine store; kept to report sizes and to close it.
-    snapshots: Arc<SnapshotStore>,
+    /// Log and snapshots (shared with openraft's stores; kept to report
+    /// sizes and to close them) and the peer network.
+    io: ReplicaIo,
     metrics: watch::Receiver<RaftMetrics<NodeId, Node>>,
     /// The retention task and the sender that stops it.
     maintenance: Mutex<Option<(oneshot::Sender<()>, JoinHandle<()>)>>,
@@ -157,7 +156,9 @@ impl<SM: StateMachine> Replica<SM> {
     /// `sm` must be empty (`last_applied() == 0`); the caller keeps its own
     /// handle to serve reads.
     pub async fn open_standalone(opts: ReplicaOptions, sm: Arc<RwLock<SM>>) -> Result<Self, ReplicationError> {
-        Self::open_with(opts, sm, SEGMENT_BYTES_DEFAULT, None).await
+        validate(&opts)?;
+        let io = ReplicaIo::on_disk(&opts).await?;
+        Self::open_on(opts, sm, io, None).await
     }
 
     /// Opens a member of a replicated ensemble: recovers durable state like
@@ -170,14 +171,47 @@ impl<SM: StateMachine> Replica<SM> {
         sm: Arc<RwLock<SM>>,
         ensemble: EnsembleOptions,
     ) -> Result<Self, ReplicationError> {
-        Self::open_with(opts, sm, SEGMENT_BYTES_DEFAULT, Some(ensemble)).await
+        validate(&opts)?;
+        validate_ensemble(opts.node_id, &ensemble)?;
+        let io = ReplicaIo::on_disk(&opts).await?;
+        Self::open_on(opts, sm, io, Some(ensemble)).await
     }
 
-    /// Opens standalone (`ensemble` = `None`) or as a member, with a chosen log segment size.
+    /// Opens standalone (`ensemble` = `None`) or as a member over the given
+    /// I/O (see [`ReplicaIo`]; the directories in `opts` are not used, the
+    /// I/O holds the storage). On failure the storage is closed.
+    pub async fn open_on(
+        opts: ReplicaOptions,
+        sm: Arc<RwLock<SM>>,
+        io: ReplicaIo,
+        ensemble: Option<EnsembleOptions>,
+    ) -> Result<Self, ReplicationError> {
+        match Self::start(opts, sm, io.clone(), ensemble).await {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                io.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Opens on disk with a chosen log segment size (tests of segment rollover).
+    #[cfg(test)]
     pub(crate) async fn open_with(
         opts: ReplicaOptions,
         sm: Arc<RwLock<SM>>,
         segment_bytes_max: u64,
+        ensemble: Option<EnsembleOptions>,
+    ) -> Result<Self, ReplicationError> {
+        validate(&opts)?;
+        let io = ReplicaIo::on_disk_with(&opts, segment_bytes_max).await?;
+        Self::open_on(opts, sm, io, ensemble).await
+    }
+
+    async fn start(
+        opts: ReplicaOptions,
+        sm: Arc<RwLock<SM>>,
+        io: ReplicaIo,
         ensemble: Option<EnsembleOptions>,
     ) -> Result<Self, ReplicationError> {
         validate(&opts)?;
@@ -187,82 +221,53 @@ impl<SM: StateMachine> Replica<SM> {
         if sm.read().last_applied() != 0 {
             return Err(ReplicationError::Config("the state machine must start empty".into()));
         }
-        let wal_opts = WalOptions { dir: opts.log_dir.clone(), segment_bytes_max };
-        let wait = opts.lock_wait;
-        let wal = Arc::new(blocking(move || Ok(open_when_unlocked(wait, || Wal::open(wal_opts.clone()))?)).await?);
-        let data_dir = opts.data_dir.clone();
-        let snapshots =
-            match blocking(move || Ok(open_when_unlocked(wait, || SnapshotStore::open(data_dir.clone()))?)).await {
-                Ok(s) => Arc::new(s),
-                Err(e) => return Err(close_after(e, &wal, None).await),
-            };
-        let (wal2, snapshots2) = (wal.clone(), snapshots.clone());
-        let started = blocking(move || {
-            let sm_store = SmStore::open(sm, snapshots2)?;
-            let bounds = wal2.bounds();
-            check_fit(&bounds, sm_store.snapshot_index())?;
-            Ok((sm_store, bounds))
-        })
-        .await;
-        let (sm_store, bounds) = match started {
-            Ok(v) => v,
-            Err(e) => return Err(close_after(e, &wal, Some(&snapshots)).await),
-        };
+        let (log, snapshots, blocking) = (io.log.clone(), io.snapshots.clone(), io.blocking);
+        let (sm_store, bounds) = blocking
+            .run(move || {
+                let sm_store = SmStore::open(sm, snapshots, blocking)?;
+                let bounds = log.bounds();
+                check_fit(&bounds, sm_store.snapshot_index())?;
+                Ok((sm_store, bounds))
+            })
+            .await?;
         let recovered_last = (bounds.first < bounds.next).then(|| bounds.next - 1);
 
         let config = Arc::new(raft_config(&opts, ensemble.as_ref())?);
         let lease = Duration::from_millis(config.election_timeout_max);
-        let log_store = LogStore::new(wal.clone());
+        let log_store = LogStore::new(io.log.clone());
+        let truncated = log_store.truncated();
         let Some(members) = ensemble else {
-            let raft = match Raft::new(opts.node_id, config, NoPeers, log_store, sm_store).await {
-                Ok(r) => r,
-                Err(e) => return Err(close_after(raft_err(e), &wal, Some(&snapshots)).await),
-            };
+            let raft = Raft::new(opts.node_id, config, NoPeers, log_store, sm_store).await.map_err(raft_err)?;
             if let Err(e) = start_leading(&raft, opts.node_id, recovered_last).await {
                 let _ = raft.shutdown().await;
-                return Err(close_after(e, &wal, Some(&snapshots)).await);
+                return Err(e);
             }
-            return Ok(Self::assemble(opts, raft, wal, snapshots, None));
+            return Ok(Self::assemble(opts, raft, io, None));
         };
-        let listener = match tokio::net::TcpListener::bind(members.listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                let e = ReplicationError::Config(format!("cannot listen for peers on {}: {e}", members.listen));
-                return Err(close_after(e, &wal, Some(&snapshots)).await);
-            }
-        };
-        let raft = match Raft::new(opts.node_id, config, Peers { id: opts.node_id }, log_store, sm_store).await {
-            Ok(r) => r,
-            Err(e) => return Err(close_after(raft_err(e), &wal, Some(&snapshots)).await),
-        };
-        let ctx = Arc::new(PeerContext::new(opts.node_id, raft.clone(), lease, members.heartbeat));
+        let listener = io
+            .network
+            .listen(members.listen)
+            .await
+            .map_err(|e| ReplicationError::Config(format!("cannot listen for peers on {}: {e}", members.listen)))?;
+        let peers = Peers { id: opts.node_id, net: io.network.clone() };
+        let raft = Raft::new(opts.node_id, config, peers, log_store, sm_store).await.map_err(raft_err)?;
+        let ctx = Arc::new(PeerContext::new(opts.node_id, raft.clone(), io.network.clone(), lease, members.heartbeat));
         let listener = tokio::spawn(transport::serve(listener, ctx.clone()));
-        if let Err(e) = join_ensemble(&raft, opts.node_id, &members, recovered_last).await {
+        if let Err(e) = join_ensemble(&raft, opts.node_id, &members, (recovered_last, truncated), &io).await {
             listener.abort();
             let _ = raft.shutdown().await;
-            return Err(close_after(e, &wal, Some(&snapshots)).await);
+            return Err(e);
         }
         let membership = tokio::spawn(keep_learners(raft.clone(), opts.node_id, members.members.clone()));
         let quorum_lease = members.quorum_lease;
         let ensemble = Ensemble { ctx, quorum_lease, listener, membership, link: tokio::sync::Mutex::new(None) };
-        Ok(Self::assemble(opts, raft, wal, snapshots, Some(ensemble)))
+        Ok(Self::assemble(opts, raft, io, Some(ensemble)))
     }
 
-    fn assemble(
-        opts: ReplicaOptions,
-        raft: Raft,
-        wal: Arc<Wal>,
-        snapshots: Arc<SnapshotStore>,
-        ensemble: Option<Ensemble>,
-    ) -> Self {
+    fn assemble(opts: ReplicaOptions, raft: Raft, io: ReplicaIo, ensemble: Option<Ensemble>) -> Self {
         let (stop_tx, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(maintain(
-            raft.clone(),
-            snapshots.clone(),
-            opts.snap_retain_count,
-            opts.purge_interval,
-            stop_rx,
-        ));
+        let task =
+            tokio::spawn(maintain(raft.clone(), io.clone(), opts.snap_retain_count, opts.purge_interval, stop_rx));
         let last_log_index = raft.metrics().borrow().last_log_index;
         tracing::info!(node_id = opts.node_id, ?last_log_index, member = ensemble.is_some(), "replica ready");
         Replica {
@@ -270,8 +275,7 @@ impl<SM: StateMachine> Replica<SM> {
             metrics: raft.metrics(),
             raft,
             ensemble,
-            wal,
-            snapshots,
+            io,
             maintenance: Mutex::new(Some((stop_tx, task))),
             shut_down: AtomicBool::new(false),
             _sm: PhantomData,
@@ -417,7 +421,7 @@ impl<SM: StateMachine> Replica<SM> {
                     return Ok(link.clone());
                 }
                 *slot = None;
-                match Link::connect(self.node_id, leader, &addr).await {
+                match Link::connect(self.io.network.as_ref(), self.node_id, leader, &addr).await {
                     Ok(link) => {
                         let link = Arc::new(link);
                         *slot = Some(link.clone());
@@ -552,8 +556,8 @@ impl<SM: StateMachine> Replica<SM> {
             last_applied,
             snapshot_index,
             purged_index,
-            data_dir_bytes: self.snapshots.disk_bytes(),
-            log_dir_bytes: self.wal.disk_bytes(),
+            data_dir_bytes: self.io.snapshots.disk_bytes(),
+            log_dir_bytes: self.io.log.disk_bytes(),
         }
     }
 
@@ -575,11 +579,11 @@ impl<SM: StateMachine> Replica<SM> {
             *e.link.lock().await = None;
         }
         let raft_res = self.raft.shutdown().await.map_err(|e| ReplicationError::Raft(format!("shutdown: {e}")));
-        let wal_res = match self.wal.close().await {
+        let wal_res = match self.io.log.close().await {
             Ok(()) | Err(StorageError::Closed) => Ok(()),
             Err(e) => Err(ReplicationError::Storage(e)),
         };
-        self.snapshots.close();
+        self.io.snapshots.close();
         tracing::info!(node_id = self.node_id, "replica shut down");
         raft_res.and(wal_res)
     }
@@ -687,17 +691,21 @@ async fn join_ensemble(
     raft: &Raft,
     id: NodeId,
     e: &EnsembleOptions,
-    recovered_last: Option<u64>,
+    (recovered_last, truncated): (Option<u64>, Arc<AtomicU64>),
+    io: &ReplicaIo,
 ) -> Result<(), ReplicationError> {
     if e.members[&id].voter && !raft.is_initialized().await.map_err(raft_err)? {
-        tokio::spawn(found_ensemble(raft.clone(), id, e.members.clone()));
+        tokio::spawn(found_ensemble(raft.clone(), id, e.members.clone(), io.network.clone()));
     }
     let ready = raft
         .wait(Some(OPEN_TIMEOUT))
         .metrics(
             move |m| {
-                m.running_state.is_err()
-                    || (m.last_log_index >= recovered_last && m.last_applied.map(|l| l.index) >= recovered_last)
+                // A tail the new leader truncated was never committed: only
+                // what precedes it must be applied.
+                let cut = truncated.load(Ordering::Acquire);
+                let needed = recovered_last.map(|last| if cut <= last { cut.saturating_sub(1) } else { last });
+                m.running_state.is_err() || (m.last_log_index >= needed && m.last_applied.map(|l| l.index) >= needed)
             },
             "recovered log applied",
         )
@@ -715,7 +723,7 @@ async fn join_ensemble(
 /// the same one, so it does not matter who goes first. When some member is
 /// initialized, the ensemble exists: this node is joining it and waits for
 /// the leader to add it (`reconfig`), as a new ZooKeeper server does.
-async fn found_ensemble(raft: Raft, id: NodeId, members: BTreeMap<u64, Member>) {
+async fn found_ensemble(raft: Raft, id: NodeId, members: BTreeMap<u64, Member>, net: Arc<dyn PeerNetwork>) {
     let voters: BTreeMap<NodeId, Node> =
         members.iter().filter(|(_, m)| m.voter).map(|(id, m)| (*id, Node::new(m.addr.clone()))).collect();
     let quorum = voters.len() / 2 + 1;
@@ -726,7 +734,7 @@ async fn found_ensemble(raft: Raft, id: NodeId, members: BTreeMap<u64, Member>) 
         let mut fresh = 1;
         let mut ensemble_exists = false;
         for (peer, m) in members.iter().filter(|(p, _)| **p != id) {
-            match transport::probe_initialized(id, *peer, &m.addr).await {
+            match transport::probe_initialized(net.as_ref(), id, *peer, &m.addr).await {
                 Some(true) => ensemble_exists = true,
                 Some(false) if m.voter => fresh += 1,
                 _ => {}
@@ -776,7 +784,9 @@ pub(crate) async fn change_members_on_leader(
         }
     }
     let resp = raft
-        .change_membership(openraft::ChangeMembers::ReplaceAllVoters(voters), false)
+        // Voters left out stay as learners (observers) until the removal
+        // below drops the members not listed at all.
+        .change_membership(openraft::ChangeMembers::ReplaceAllVoters(voters), true)
         .await
         .map_err(|e| ReplicationError::Raft(format!("change membership: {e}")))?;
     let mut index = resp.log_id.index;
@@ -815,16 +825,29 @@ async fn keep_learners(raft: Raft, id: NodeId, configured: BTreeMap<u64, Member>
                 wanted.iter().filter(|(l, _)| membership.get_node(l).is_none() && !added.contains(l)).cloned().collect()
             }
         };
+        let mut refused = false;
         for (learner, addr) in missing {
             match raft.add_learner(learner, Node::new(addr), false).await {
                 Ok(_) => {
                     tracing::info!(learner, "added configured observer as a learner");
                     added.insert(learner);
                 }
-                Err(e) => tracing::debug!(learner, error = %e, "could not add observer yet"),
+                Err(e) => {
+                    tracing::debug!(learner, error = %e, "could not add observer yet");
+                    refused = true;
+                }
             }
         }
-        if added.len() == wanted.len() || metrics.changed().await.is_err() {
+        if added.len() == wanted.len() {
+            return;
+        }
+        if refused {
+            // Typically the first membership is not committed yet; the
+            // refusal itself changes the metrics, so waiting for a change
+            // alone would retry at once, in a busy loop.
+            tokio::time::sleep(LEARNER_RETRY).await;
+        }
+        if metrics.changed().await.is_err() {
             return;
         }
     }
@@ -900,13 +923,7 @@ async fn start_leading(raft: &Raft, id: NodeId, recovered_last: Option<u64>) -> 
 
 /// Keeps `retain` snapshots and purges the log below the oldest of them,
 /// after each new snapshot and every `every` (autopurge), until stopped.
-async fn maintain(
-    raft: Raft,
-    snapshots: Arc<SnapshotStore>,
-    retain: usize,
-    every: Option<Duration>,
-    mut stop: oneshot::Receiver<()>,
-) {
+async fn maintain(raft: Raft, io: ReplicaIo, retain: usize, every: Option<Duration>, mut stop: oneshot::Receiver<()>) {
     let mut metrics = raft.metrics();
     let mut seen = metrics.borrow().snapshot.map(|l| l.index);
     let mut ticker = every.map(tokio::time::interval);
@@ -933,16 +950,16 @@ async fn maintain(
             }
             _ = tick => {}
         }
-        if let Err(e) = purge(&raft, &snapshots, retain).await {
+        if let Err(e) = purge(&raft, &io, retain).await {
             tracing::warn!(error = %e, "purging old snapshots and log failed");
         }
     }
 }
 
-async fn purge(raft: &Raft, snapshots: &Arc<SnapshotStore>, retain: usize) -> Result<(), ReplicationError> {
+async fn purge(raft: &Raft, io: &ReplicaIo, retain: usize) -> Result<(), ReplicationError> {
     let current = raft.metrics().borrow().snapshot.map(|l| l.index);
-    let store = snapshots.clone();
-    let kept = blocking(move || Ok(store.retain(retain, current)?)).await?;
+    let store = io.snapshots.clone();
+    let kept = io.blocking.run(move || Ok(store.retain(retain, current)?)).await?;
     if let Some(oldest) = kept.first() {
         raft.trigger().purge_log(*oldest).await.map_err(raft_err)?;
     }
@@ -954,13 +971,4 @@ fn raft_err(e: Fatal<NodeId>) -> ReplicationError {
         Fatal::Stopped => ReplicationError::ShutDown,
         e => ReplicationError::Raft(e.to_string()),
     }
-}
-
-/// Closes what was opened before a failed open, so the directories are free again.
-async fn close_after(e: ReplicationError, wal: &Wal, snapshots: Option<&SnapshotStore>) -> ReplicationError {
-    let _ = wal.close().await;
-    if let Some(s) = snapshots {
-        s.close();
-    }
-    e
 }

@@ -9,21 +9,19 @@
 //! Snapshots never stall writes: the capture is taken under the read lock
 //! (cheap, by contract), then serialized and fsynced on a blocking thread.
 
-use std::io::{Seek, SeekFrom};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use openraft::storage::{RaftSnapshotBuilder, RaftStateMachine};
 use openraft::{EntryPayload, ErrorSubject, ErrorVerb, OptionalSend};
 use parking_lot::{Mutex, RwLock};
-use tokio::io::AsyncWriteExt;
 
+use super::io::{Blocking, SnapshotData, SnapshotDisk};
 use super::types::{
     decode, encode, raft_sto_err, Blob, Entry, LogId, RaftStorageError, Snapshot, SnapshotMeta, StoredMembership,
     TypeConfig,
 };
-use super::{blocking, ReplicationError, StateMachine};
-use crate::storage::{SnapshotFile, SnapshotJob, SnapshotStore};
+use super::{ReplicationError, StateMachine};
+use crate::storage::{SnapshotFile, SnapshotJob};
 
 /// Entries applied under one write-lock acquisition, so readers get a turn
 /// during a long replay.
@@ -39,31 +37,34 @@ struct Current {
 /// The state machine handed to openraft.
 pub(crate) struct SmStore<SM: StateMachine> {
     sm: Arc<RwLock<SM>>,
-    snapshots: Arc<SnapshotStore>,
+    snapshots: Arc<dyn SnapshotDisk>,
+    blocking: Blocking,
     last_applied: Option<LogId>,
     membership: StoredMembership,
     /// Shared with snapshot builders, which finish after the store moved on.
     current: Arc<Mutex<Option<Current>>>,
-    /// Temporary files handed out for snapshots being received.
-    receiving: Vec<PathBuf>,
 }
 
 impl<SM: StateMachine> SmStore<SM> {
     /// Restores `sm` from the newest valid snapshot, if any. Blocking.
-    pub(crate) fn open(sm: Arc<RwLock<SM>>, snapshots: Arc<SnapshotStore>) -> Result<Self, ReplicationError> {
+    pub(crate) fn open(
+        sm: Arc<RwLock<SM>>,
+        snapshots: Arc<dyn SnapshotDisk>,
+        blocking: Blocking,
+    ) -> Result<Self, ReplicationError> {
         let mut store = SmStore {
             sm,
             snapshots,
+            blocking,
             last_applied: None,
             membership: StoredMembership::default(),
             current: Arc::new(Mutex::new(None)),
-            receiving: Vec::new(),
         };
         if let Some(file) = store.snapshots.newest_valid()? {
             let meta: SnapshotMeta = decode(&file.meta).map_err(|e| {
                 ReplicationError::Inconsistent(format!("snapshot {}: metadata unreadable: {e}", file.path.display()))
             })?;
-            restore(&store.sm, &store.snapshots, &file, &meta)?;
+            restore(&store.sm, store.snapshots.as_ref(), &file, &meta)?;
             tracing::info!(snapshot = %file.path.display(), last_log_id = ?meta.last_log_id, "restored state from snapshot");
             store.last_applied = meta.last_log_id;
             store.membership = meta.last_membership.clone();
@@ -86,7 +87,7 @@ fn snapshot_index(meta: &SnapshotMeta) -> u64 {
 /// Replaces the state machine's state with a verified snapshot. Blocking.
 fn restore<SM: StateMachine>(
     sm: &RwLock<SM>,
-    snapshots: &SnapshotStore,
+    snapshots: &dyn SnapshotDisk,
     file: &SnapshotFile,
     meta: &SnapshotMeta,
 ) -> Result<(), ReplicationError> {
@@ -170,67 +171,70 @@ impl<SM: StateMachine> RaftStateMachine<TypeConfig> for SmStore<SM> {
             last_membership: self.membership.clone(),
             snapshot_id: snapshot_id(self.last_applied),
         };
-        Builder { job: Mutex::new(Some(job)), meta, snapshots: self.snapshots.clone(), current: self.current.clone() }
+        Builder {
+            job: Mutex::new(Some(job)),
+            meta,
+            snapshots: self.snapshots.clone(),
+            blocking: self.blocking,
+            current: self.current.clone(),
+        }
     }
 
-    async fn begin_receiving_snapshot(&mut self) -> Result<Box<tokio::fs::File>, RaftStorageError> {
-        let path = self.snapshots.receive_path();
-        let file = tokio::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<SnapshotData>, RaftStorageError> {
+        let snapshots = self.snapshots.clone();
+        let data = self
+            .blocking
+            .run(move || Ok(snapshots.begin_receive()?))
             .await
             .map_err(|e| snap_err(None, ErrorVerb::Write, &e))?;
-        self.receiving.push(path);
-        Ok(Box::new(file))
+        Ok(Box::new(data))
     }
 
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMeta,
-        mut snapshot: Box<tokio::fs::File>,
+        snapshot: Box<SnapshotData>,
     ) -> Result<(), RaftStorageError> {
-        snapshot.flush().await.map_err(|e| snap_err(Some(meta), ErrorVerb::Write, &e))?;
-        let mut src = snapshot.into_std().await;
+        let mut src = snapshot.into_reader().await.map_err(|e| snap_err(Some(meta), ErrorVerb::Write, &e))?;
         let (sm, snapshots, want) = (self.sm.clone(), self.snapshots.clone(), meta.clone());
-        let file = blocking(move || {
-            src.seek(SeekFrom::Start(0)).map_err(crate::storage::StorageError::io("seek", "received snapshot"))?;
-            let file = snapshots.install(&mut src)?;
-            let stored: SnapshotMeta = decode(&file.meta).map_err(|e| ReplicationError::Codec(e.to_string()))?;
-            if stored.last_log_id != want.last_log_id || stored.last_membership != want.last_membership {
-                return Err(ReplicationError::Inconsistent(format!(
-                    "received snapshot holds {stored}, expected {want}"
-                )));
-            }
-            restore(&sm, &snapshots, &file, &want)?;
-            Ok(file)
-        })
-        .await
-        .map_err(|e| snap_err(Some(meta), ErrorVerb::Write, &e))?;
+        let file = self
+            .blocking
+            .run(move || {
+                let file = snapshots.install(&mut src)?;
+                let stored: SnapshotMeta = decode(&file.meta).map_err(|e| ReplicationError::Codec(e.to_string()))?;
+                if stored.last_log_id != want.last_log_id || stored.last_membership != want.last_membership {
+                    return Err(ReplicationError::Inconsistent(format!(
+                        "received snapshot holds {stored}, expected {want}"
+                    )));
+                }
+                restore(&sm, snapshots.as_ref(), &file, &want)?;
+                Ok(file)
+            })
+            .await
+            .map_err(|e| snap_err(Some(meta), ErrorVerb::Write, &e))?;
         tracing::info!(snapshot = %file.path.display(), meta = %meta, "installed snapshot from the leader");
         self.last_applied = meta.last_log_id;
         self.membership = meta.last_membership.clone();
         *self.current.lock() = Some(Current { file, meta: meta.clone() });
-        for path in self.receiving.drain(..) {
-            let _ = std::fs::remove_file(path);
-        }
         Ok(())
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, RaftStorageError> {
         let Some(current) = self.current.lock().clone() else { return Ok(None) };
-        let file = tokio::fs::File::open(&current.file.path)
+        let (snapshots, file) = (self.snapshots.clone(), current.file.clone());
+        let data = self
+            .blocking
+            .run(move || Ok(snapshots.open_image(&file)?))
             .await
             .map_err(|e| snap_err(Some(&current.meta), ErrorVerb::Read, &e))?;
-        Ok(Some(Snapshot { meta: current.meta, snapshot: Box::new(file) }))
+        Ok(Some(Snapshot { meta: current.meta, snapshot: Box::new(data) }))
     }
 }
 
 /// A unique id for a snapshot transfer: the same index may be snapshotted twice.
 fn snapshot_id(last: Option<LogId>) -> String {
     let (term, index) = last.map_or((0, 0), |l| (l.leader_id.term, l.index));
-    format!("{term}-{index}-{:08x}", rand::random::<u32>())
+    format!("{term}-{index}-{:08x}", super::types::random_u32())
 }
 
 /// Writes one captured state to a snapshot file.
@@ -238,7 +242,8 @@ pub(crate) struct Builder {
     /// The capture, taken when the builder was made; used once.
     job: Mutex<Option<SnapshotJob>>,
     meta: SnapshotMeta,
-    snapshots: Arc<SnapshotStore>,
+    snapshots: Arc<dyn SnapshotDisk>,
+    blocking: Blocking,
     current: Arc<Mutex<Option<Current>>>,
 }
 
@@ -252,7 +257,9 @@ impl RaftSnapshotBuilder<TypeConfig> for Builder {
         let index = snapshot_index(&meta);
         let meta_bytes = encode(&meta).map_err(|e| snap_err(Some(&meta), ErrorVerb::Write, &e))?;
         let store = self.snapshots.clone();
-        let file = blocking(move || Ok(store.write(index, &meta_bytes, job)?))
+        let file = self
+            .blocking
+            .run(move || Ok(store.write(index, &meta_bytes, job)?))
             .await
             .map_err(|e| snap_err(Some(&meta), ErrorVerb::Write, &e))?;
         {
@@ -261,7 +268,12 @@ impl RaftSnapshotBuilder<TypeConfig> for Builder {
                 *current = Some(Current { file: file.clone(), meta: meta.clone() });
             }
         }
-        let data = tokio::fs::File::open(&file.path).await.map_err(|e| snap_err(Some(&meta), ErrorVerb::Read, &e))?;
+        let store = self.snapshots.clone();
+        let data = self
+            .blocking
+            .run(move || Ok(store.open_image(&file)?))
+            .await
+            .map_err(|e| snap_err(Some(&meta), ErrorVerb::Read, &e))?;
         Ok(Snapshot { meta, snapshot: Box::new(data) })
     }
 }

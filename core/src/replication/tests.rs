@@ -439,7 +439,7 @@ impl openraft::testing::StoreBuilder<TypeConfig, SuiteLog, SuiteSm, tempfile::Te
         let dir = tempfile::tempdir().unwrap();
         let wal = Wal::open(WalOptions { dir: dir.path().join("log"), segment_bytes_max: SEGMENT_BYTES_MIN }).unwrap();
         let snapshots = Arc::new(SnapshotStore::open(dir.path().join("data")).unwrap());
-        let sm = state_machine::SmStore::open(Arc::default(), snapshots).unwrap();
+        let sm = state_machine::SmStore::open(Arc::default(), snapshots, super::Blocking::Threads).unwrap();
         Ok((dir, log_store::LogStore::new(Arc::new(wal)), sm))
     }
 }

@@ -17,7 +17,7 @@
 //!
 //! Queues are bounded: a slow peer slows its senders instead of growing memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -31,12 +31,16 @@ use openraft::raft::{
 };
 use parking_lot::Mutex;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter, ReadHalf, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
 
+use super::io::{PeerListener, PeerNetwork, PeerStream};
 use super::types::{decode, encode, Blob, Node, NodeId, Raft, TypeConfig};
+
+/// The reading half of a peer connection.
+type Reader = BufReader<ReadHalf<Box<dyn PeerStream>>>;
+/// The writing half of a peer connection.
+type Writer = BufWriter<WriteHalf<Box<dyn PeerStream>>>;
 
 /// Version of the frame format and message set.
 pub(crate) const PROTOCOL_VERSION: u8 = 1;
@@ -200,16 +204,11 @@ fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> io::Result<T> {
 }
 
 /// Opens a connection to `addr` and introduces this node to `to`.
-async fn connect(
-    from: NodeId,
-    to: NodeId,
-    addr: &str,
-) -> io::Result<(BufReader<OwnedReadHalf>, BufWriter<OwnedWriteHalf>)> {
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr))
+async fn connect(net: &dyn PeerNetwork, from: NodeId, to: NodeId, addr: &str) -> io::Result<(Reader, Writer)> {
+    let stream = tokio::time::timeout(CONNECT_TIMEOUT, net.connect(addr))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connecting to {addr} timed out")))??;
-    stream.set_nodelay(true)?;
-    let (rd, wr) = stream.into_split();
+    let (rd, wr) = tokio::io::split(stream);
     let (mut rd, mut wr) = (BufReader::new(rd), BufWriter::new(wr));
     let hello = to_bytes(&Hello { cluster: CLUSTER_NAME.into(), from, to })?;
     wr.write_all(&encode_frame(Kind::Hello, 0, &hello)).await?;
@@ -224,9 +223,9 @@ async fn connect(
 
 /// Asks node `to` whether it holds a membership already (has joined an
 /// ensemble); `None` when it cannot be reached.
-pub(crate) async fn probe_initialized(from: NodeId, to: NodeId, addr: &str) -> Option<bool> {
+pub(crate) async fn probe_initialized(net: &dyn PeerNetwork, from: NodeId, to: NodeId, addr: &str) -> Option<bool> {
     let exchange = async {
-        let (mut rd, mut wr) = connect(from, to, addr).await?;
+        let (mut rd, mut wr) = connect(net, from, to, addr).await?;
         wr.write_all(&encode_frame(Kind::Probe, 1, &[])).await?;
         wr.flush().await?;
         let frame = read_frame(&mut rd).await?;
@@ -245,27 +244,35 @@ pub(crate) type AppHandler = Arc<dyn Fn(NodeId, Vec<u8>) + Send + Sync>;
 pub(crate) struct PeerContext {
     pub(crate) id: NodeId,
     pub(crate) raft: Raft,
+    pub(crate) net: Arc<dyn PeerNetwork>,
     pub(crate) app: Mutex<Option<AppHandler>>,
     /// How long a voter refuses other candidates after hearing from its
     /// leader (openraft's leader lease), and the heartbeat period.
     pub(crate) lease: Duration,
     pub(crate) heartbeat: Duration,
     /// When each peer's last append (or heartbeat) arrived.
-    pub(crate) heard: Mutex<HashMap<NodeId, tokio::time::Instant>>,
+    pub(crate) heard: Mutex<BTreeMap<NodeId, tokio::time::Instant>>,
     /// Set when the node shuts down: every served connection closes, so
     /// peers reconnect to whatever listens on the port next.
     closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl PeerContext {
-    pub(crate) fn new(id: NodeId, raft: Raft, lease: Duration, heartbeat: Duration) -> PeerContext {
+    pub(crate) fn new(
+        id: NodeId,
+        raft: Raft,
+        net: Arc<dyn PeerNetwork>,
+        lease: Duration,
+        heartbeat: Duration,
+    ) -> PeerContext {
         PeerContext {
             id,
             raft,
+            net,
             app: Mutex::new(None),
             lease,
             heartbeat,
-            heard: Mutex::new(HashMap::new()),
+            heard: Mutex::new(BTreeMap::new()),
             closing: tokio::sync::watch::channel(false).0,
         }
     }
@@ -277,7 +284,7 @@ impl PeerContext {
 }
 
 /// Accepts peer connections until the task is aborted.
-pub(crate) async fn serve(listener: TcpListener, ctx: Arc<PeerContext>) {
+pub(crate) async fn serve(mut listener: Box<dyn PeerListener>, ctx: Arc<PeerContext>) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
@@ -298,9 +305,8 @@ pub(crate) async fn serve(listener: TcpListener, ctx: Arc<PeerContext>) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, ctx: Arc<PeerContext>) -> io::Result<()> {
-    stream.set_nodelay(true)?;
-    let (rd, wr) = stream.into_split();
+async fn serve_connection(stream: Box<dyn PeerStream>, ctx: Arc<PeerContext>) -> io::Result<()> {
+    let (rd, wr) = tokio::io::split(stream);
     let mut rd = BufReader::new(rd);
     let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE_FRAMES_MAX);
     let writer = tokio::spawn(write_loop(BufWriter::new(wr), rx));
@@ -350,7 +356,7 @@ async fn leader_connection_closed(ctx: Arc<PeerContext>, leader: NodeId) {
         }
     }
     let refused = matches!(
-        tokio::time::timeout(CONNECT_TIMEOUT / 10, TcpStream::connect(addr.as_str())).await,
+        tokio::time::timeout(CONNECT_TIMEOUT / 10, ctx.net.connect(&addr)).await,
         Ok(Err(e)) if e.kind() == io::ErrorKind::ConnectionRefused
     );
     if refused {
@@ -360,7 +366,7 @@ async fn leader_connection_closed(ctx: Arc<PeerContext>, leader: NodeId) {
 }
 
 async fn serve_frames(
-    rd: &mut BufReader<OwnedReadHalf>,
+    rd: &mut Reader,
     tx: &mpsc::Sender<Vec<u8>>,
     ctx: &Arc<PeerContext>,
     appender: &mut Option<NodeId>,
@@ -491,7 +497,7 @@ async fn reply<T: Serialize>(tx: &mpsc::Sender<Vec<u8>>, id: u64, v: &T) -> io::
 }
 
 /// Writes queued frames, flushing whenever the queue runs dry.
-async fn write_loop(mut wr: BufWriter<OwnedWriteHalf>, mut rx: mpsc::Receiver<Vec<u8>>) {
+async fn write_loop(mut wr: Writer, mut rx: mpsc::Receiver<Vec<u8>>) {
     while let Some(frame) = rx.recv().await {
         if wr.write_all(&frame).await.is_err() {
             return;
@@ -509,13 +515,14 @@ async fn write_loop(mut wr: BufWriter<OwnedWriteHalf>, mut rx: mpsc::Receiver<Ve
 /// openraft's network factory: one [`PeerClient`] per target.
 pub(crate) struct Peers {
     pub(crate) id: NodeId,
+    pub(crate) net: Arc<dyn PeerNetwork>,
 }
 
 impl RaftNetworkFactory<TypeConfig> for Peers {
     type Network = PeerClient;
 
     async fn new_client(&mut self, target: NodeId, node: &Node) -> PeerClient {
-        PeerClient { from: self.id, target, addr: node.addr.clone(), conn: None, next_id: 1 }
+        PeerClient { from: self.id, target, addr: node.addr.clone(), net: self.net.clone(), conn: None, next_id: 1 }
     }
 }
 
@@ -524,7 +531,8 @@ pub(crate) struct PeerClient {
     from: NodeId,
     target: NodeId,
     addr: String,
-    conn: Option<(BufReader<OwnedReadHalf>, BufWriter<OwnedWriteHalf>)>,
+    net: Arc<dyn PeerNetwork>,
+    conn: Option<(Reader, Writer)>,
     next_id: u64,
 }
 
@@ -549,7 +557,7 @@ impl PeerClient {
         // way, is dropped too instead of being reused out of step.
         let mut conn = match self.conn.take() {
             Some(c) => c,
-            None => match connect(self.from, self.target, &self.addr).await {
+            None => match connect(self.net.as_ref(), self.from, self.target, &self.addr).await {
                 Ok(c) => c,
                 Err(source) => {
                     let e = PeerIoError { target: self.target, addr: self.addr.clone(), source };
@@ -626,7 +634,7 @@ impl RaftNetwork<TypeConfig> for PeerClient {
 pub(crate) struct Link {
     pub(crate) target: NodeId,
     tx: mpsc::Sender<Vec<u8>>,
-    pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>>,
+    pending: Arc<Mutex<BTreeMap<u64, oneshot::Sender<Vec<u8>>>>>,
     alive: Arc<AtomicBool>,
     next_id: AtomicU64,
     reader: tokio::task::JoinHandle<()>,
@@ -634,10 +642,10 @@ pub(crate) struct Link {
 
 impl Link {
     /// Connects to the leader `target` at `addr`.
-    pub(crate) async fn connect(from: NodeId, target: NodeId, addr: &str) -> io::Result<Link> {
-        let (mut rd, wr) = connect(from, target, addr).await?;
+    pub(crate) async fn connect(net: &dyn PeerNetwork, from: NodeId, target: NodeId, addr: &str) -> io::Result<Link> {
+        let (mut rd, wr) = connect(net, from, target, addr).await?;
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES_MAX);
-        let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>> = Arc::default();
+        let pending: Arc<Mutex<BTreeMap<u64, oneshot::Sender<Vec<u8>>>>> = Arc::default();
         let alive = Arc::new(AtomicBool::new(true));
         tokio::spawn(write_loop(wr, rx));
         let (pending2, alive2) = (pending.clone(), alive.clone());

@@ -6,10 +6,15 @@
 //! at the two ends — the state machine store and [`super::Replica::propose`].
 //! The same encoding is what the log stores on disk.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::time::Duration;
 
 use bincode::Options;
-use openraft::{AnyError, ErrorSubject, ErrorVerb, StorageIOError};
+use openraft::{AnyError, AsyncRuntime, ErrorSubject, ErrorVerb, OptionalSend, StorageIOError, TokioRuntime};
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// Largest encoded value accepted when decoding (a guard against a damaged
@@ -34,8 +39,8 @@ openraft::declare_raft_types!(
         NodeId = u64,
         Node = openraft::BasicNode,
         Entry = openraft::Entry<TypeConfig>,
-        SnapshotData = tokio::fs::File,
-        AsyncRuntime = openraft::TokioRuntime,
+        SnapshotData = super::io::SnapshotData,
+        AsyncRuntime = Runtime,
 );
 
 pub(crate) type NodeId = u64;
@@ -48,6 +53,98 @@ pub(crate) type SnapshotMeta = openraft::SnapshotMeta<NodeId, Node>;
 pub(crate) type Snapshot = openraft::Snapshot<TypeConfig>;
 pub(crate) type RaftStorageError = openraft::StorageError<NodeId>;
 pub(crate) type Raft = openraft::Raft<TypeConfig>;
+
+thread_local! {
+    /// The generator consensus draws from on this thread (election timeouts,
+    /// snapshot ids); seeded from the OS unless [`seed_consensus_rng`] says otherwise.
+    static RNG: RefCell<StdRng> = RefCell::new(StdRng::from_entropy());
+}
+
+/// Makes this thread's consensus random choices (election timeouts,
+/// snapshot ids) follow `seed`: the simulation replays a seed bit for bit.
+pub fn seed_consensus_rng(seed: u64) {
+    RNG.with(|r| *r.borrow_mut() = StdRng::seed_from_u64(seed));
+}
+
+/// A random `u32` from this thread's consensus generator.
+pub(crate) fn random_u32() -> u32 {
+    RNG.with(|r| r.borrow_mut().next_u32())
+}
+
+/// A handle on this thread's consensus generator.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rng;
+
+impl RngCore for Rng {
+    fn next_u32(&mut self) -> u32 {
+        RNG.with(|r| r.borrow_mut().next_u32())
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        RNG.with(|r| r.borrow_mut().next_u64())
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        RNG.with(|r| r.borrow_mut().fill_bytes(dest))
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        RNG.with(|r| r.borrow_mut().try_fill_bytes(dest))
+    }
+}
+
+/// openraft's tokio runtime, drawing from [`Rng`].
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Runtime;
+
+impl AsyncRuntime for Runtime {
+    type JoinError = <TokioRuntime as AsyncRuntime>::JoinError;
+    type JoinHandle<T: OptionalSend + 'static> = <TokioRuntime as AsyncRuntime>::JoinHandle<T>;
+    type Sleep = <TokioRuntime as AsyncRuntime>::Sleep;
+    type Instant = <TokioRuntime as AsyncRuntime>::Instant;
+    type TimeoutError = <TokioRuntime as AsyncRuntime>::TimeoutError;
+    type Timeout<R, T: Future<Output = R> + OptionalSend> = <TokioRuntime as AsyncRuntime>::Timeout<R, T>;
+    type ThreadLocalRng = Rng;
+    type OneshotSender<T: OptionalSend> = <TokioRuntime as AsyncRuntime>::OneshotSender<T>;
+    type OneshotReceiverError = <TokioRuntime as AsyncRuntime>::OneshotReceiverError;
+    type OneshotReceiver<T: OptionalSend> = <TokioRuntime as AsyncRuntime>::OneshotReceiver<T>;
+
+    fn spawn<T>(future: T) -> Self::JoinHandle<T::Output>
+    where
+        T: Future + OptionalSend + 'static,
+        T::Output: OptionalSend + 'static,
+    {
+        TokioRuntime::spawn(future)
+    }
+
+    fn sleep(duration: Duration) -> Self::Sleep {
+        TokioRuntime::sleep(duration)
+    }
+
+    fn sleep_until(deadline: Self::Instant) -> Self::Sleep {
+        TokioRuntime::sleep_until(deadline)
+    }
+
+    fn timeout<R, F: Future<Output = R> + OptionalSend>(duration: Duration, future: F) -> Self::Timeout<R, F> {
+        TokioRuntime::timeout(duration, future)
+    }
+
+    fn timeout_at<R, F: Future<Output = R> + OptionalSend>(deadline: Self::Instant, future: F) -> Self::Timeout<R, F> {
+        TokioRuntime::timeout_at(deadline, future)
+    }
+
+    fn is_panic(join_error: &Self::JoinError) -> bool {
+        TokioRuntime::is_panic(join_error)
+    }
+
+    fn thread_rng() -> Self::ThreadLocalRng {
+        Rng
+    }
+
+    fn oneshot<T: OptionalSend>() -> (Self::OneshotSender<T>, Self::OneshotReceiver<T>) {
+        TokioRuntime::oneshot()
+    }
+}
 
 fn options() -> impl Options {
     bincode::DefaultOptions::new().with_fixint_encoding().with_limit(DECODE_BYTES_MAX)

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -310,7 +310,7 @@ fn envi(node: &Arc<Node>, out: &mut String) {
 }
 
 fn dump(node: &Arc<Node>, out: &mut String) {
-    let now = Instant::now();
+    let now = tokio::time::Instant::now();
     let wall = SystemTime::now();
     let sets = node.sessions.by_deadline();
     let total: usize = sets.iter().map(|(_, s)| s.len()).sum();

@@ -14,8 +14,8 @@ mod connection;
 mod handler;
 mod node;
 pub mod reconfig;
-mod session;
-pub(crate) mod sm;
+pub mod session;
+pub mod sm;
 mod stats;
 
 use std::future::Future;

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::config::Config;
-use super::session::SessionTracker;
+use super::session::{decode_touches, encode_touches, SessionTracker};
 use super::sm::{ConnectionSinks, Outbound, ServerSm};
 use super::stats::{ConnStats, ServerStats};
 use super::ServerError;
@@ -355,17 +355,6 @@ async fn accept_loop(node: Arc<Node>, listener: TcpListener) {
     }
 }
 
-fn encode_touches(ids: &[i64]) -> Vec<u8> {
-    ids.iter().flat_map(|id| id.to_be_bytes()).collect()
-}
-
-fn decode_touches(payload: &[u8]) -> Option<Vec<i64>> {
-    if !payload.len().is_multiple_of(8) {
-        return None;
-    }
-    Some(payload.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().expect("8 bytes"))).collect())
-}
-
 /// The peer side of an ensemble member, from its configuration.
 fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, ServerError> {
     let members =
@@ -397,7 +386,6 @@ fn ensemble_options(config: &super::Config, me: u64) -> Result<EnsembleOptions, 
 async fn expiry_loop(node: Arc<Node>) {
     let period = Duration::from_millis((node.config.tick_time_ms as u64 / 2).clamp(10, 1000));
     let expiry_wait = Duration::from_millis(node.config.tick_time_ms as u64 * 2).max(Duration::from_secs(1));
-    let mut leading = node.leads();
     let mut serving = node.serving();
     loop {
         tokio::time::sleep(period).await;
@@ -431,33 +419,22 @@ async fn expiry_loop(node: Arc<Node>) {
                 node.sinks.send(conn, Outbound::Close);
             }
         }
-        let leads = node.leads();
-        // Every member expires its own local sessions.
-        for session_id in node.sessions.expired(Instant::now()) {
-            if node.is_local_session(session_id) {
-                tracing::info!(session = format!("0x{session_id:x}"), "local session expired");
-                node.end_local_session(session_id);
-            }
+        let round = {
+            let table = node.sm.read().state.sessions.clone();
+            node.sessions.round(tokio::time::Instant::now(), node.leads(), &table, &|id| node.is_local_session(id))
+        };
+        for session_id in round.expire_local {
+            tracing::info!(session = format!("0x{session_id:x}"), "local session expired");
+            node.end_local_session(session_id);
         }
-        if !leads {
-            leading = false;
-            let mut touched = node.sessions.drain_touched();
-            touched.retain(|id| !node.is_local_session(*id));
-            if !touched.is_empty() {
-                node.replica.send_to_leader(encode_touches(&touched)).await;
-            }
-            continue;
+        if !round.touches_for_leader.is_empty() {
+            node.replica.send_to_leader(encode_touches(&round.touches_for_leader)).await;
         }
-        node.sessions.drain_touched();
-        if !leading {
-            // A new leader restarts every session's clock, as ZooKeeper does.
-            leading = true;
-            node.sessions.restart_all();
+        if round.started_leading {
             tracing::info!("leading: session clocks restarted");
             record_first_config(&node);
         }
-        node.sessions.reconcile(&node.sm.read().state.sessions, &|id| node.is_local_session(id));
-        for session_id in node.sessions.expired(Instant::now()) {
+        for session_id in round.expire {
             tracing::info!(session = format!("0x{session_id:x}"), "session expired");
             // Bounded: an entry a deposed leader proposed may never be
             // answered; the next round tries again.

@@ -5,10 +5,12 @@
 //! `txn::State`; deadlines are not: a node that starts (or a new leader)
 //! restarts every session's clock, as ZooKeeper does.
 
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use parking_lot::Mutex;
+
+use tokio::time::Instant;
 
 use crate::watch::ConnId;
 
@@ -21,16 +23,36 @@ struct Entry {
 /// Deadlines and owners of live sessions.
 pub struct SessionTracker {
     tick: Duration,
-    entries: Mutex<HashMap<i64, Entry>>,
+    entries: Mutex<BTreeMap<i64, Entry>>,
     /// Sessions touched since the last [`SessionTracker::drain_touched`]
     /// (what a follower reports to the leader).
-    touched: Mutex<HashSet<i64>>,
+    touched: Mutex<BTreeSet<i64>>,
+    /// Whether the last [`SessionTracker::round`] ran on the leader.
+    leading: Mutex<bool>,
+}
+
+/// What one round of session expiry decided (see [`SessionTracker::round`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Round {
+    /// Local sessions of this member that went silent: end them here.
+    pub expire_local: Vec<i64>,
+    /// Not the leader: sessions heard from since the last round, for the leader.
+    pub touches_for_leader: Vec<i64>,
+    /// This member has just become the leader (every clock was restarted).
+    pub started_leading: bool,
+    /// On the leader: global sessions that went silent, to close through the log.
+    pub expire: Vec<i64>,
 }
 
 impl SessionTracker {
     /// A tracker that rounds deadlines up to multiples of `tick`.
     pub fn new(tick: Duration) -> SessionTracker {
-        SessionTracker { tick, entries: Mutex::new(HashMap::new()), touched: Mutex::new(HashSet::new()) }
+        SessionTracker {
+            tick,
+            entries: Mutex::new(BTreeMap::new()),
+            touched: Mutex::new(BTreeSet::new()),
+            leading: Mutex::new(false),
+        }
     }
 
     fn deadline(&self, now: Instant, timeout: Duration) -> Instant {
@@ -106,7 +128,10 @@ impl SessionTracker {
 
     /// Gives every session a full timeout from now (a new leader's start).
     pub fn restart_all(&self) {
-        let now = Instant::now();
+        self.restart_all_at(Instant::now());
+    }
+
+    fn restart_all_at(&self, now: Instant) {
         let mut entries = self.entries.lock();
         for e in entries.values_mut() {
             let timeout = e.timeout;
@@ -118,7 +143,15 @@ impl SessionTracker {
     /// member's local sessions: new ones start a fresh clock, ones the log
     /// closed are dropped.
     pub fn reconcile(&self, table: &imbl::OrdMap<i64, crate::txn::SessionInfo>, local: &dyn Fn(i64) -> bool) {
-        let now = Instant::now();
+        self.reconcile_at(Instant::now(), table, local);
+    }
+
+    fn reconcile_at(
+        &self,
+        now: Instant,
+        table: &imbl::OrdMap<i64, crate::txn::SessionInfo>,
+        local: &dyn Fn(i64) -> bool,
+    ) {
         let mut entries = self.entries.lock();
         entries.retain(|id, _| table.contains_key(id) || local(*id));
         for (id, info) in table.iter() {
@@ -135,6 +168,43 @@ impl SessionTracker {
         self.entries.lock().iter().filter(|(_, e)| e.deadline <= now).map(|(id, _)| *id).collect()
     }
 
+    /// One round of expiry at `now`, decided without I/O; the caller acts on
+    /// it. Every member expires its own local sessions. A member that does
+    /// not lead (`leads`: leader with a quorum) reports the sessions its
+    /// clients touched to the leader, which owns expiry. The leader restarts
+    /// every clock when it starts leading (as ZooKeeper's new leader does),
+    /// tracks exactly the replicated session `table` plus local sessions,
+    /// and names the sessions whose deadline has passed.
+    pub fn round(
+        &self,
+        now: Instant,
+        leads: bool,
+        table: &imbl::OrdMap<i64, crate::txn::SessionInfo>,
+        local: &dyn Fn(i64) -> bool,
+    ) -> Round {
+        let mut round =
+            Round { expire_local: self.expired(now).into_iter().filter(|id| local(*id)).collect(), ..Round::default() };
+        for id in &round.expire_local {
+            self.remove(*id);
+        }
+        let mut leading = self.leading.lock();
+        if !leads {
+            *leading = false;
+            round.touches_for_leader = self.drain_touched().into_iter().filter(|id| !local(*id)).collect();
+            return round;
+        }
+        self.drain_touched();
+        if !*leading {
+            *leading = true;
+            round.started_leading = true;
+            self.restart_all_at(now);
+        }
+        drop(leading);
+        self.reconcile_at(now, table, local);
+        round.expire = self.expired(now).into_iter().filter(|id| !local(*id)).collect();
+        round
+    }
+
     /// Sessions grouped by the deadline they expire at, for `dump`.
     pub fn by_deadline(&self) -> Vec<(Instant, Vec<i64>)> {
         let mut map: std::collections::BTreeMap<Instant, Vec<i64>> = Default::default();
@@ -148,6 +218,25 @@ impl SessionTracker {
     pub fn len(&self) -> usize {
         self.entries.lock().len()
     }
+
+    /// Whether no session is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.entries.lock().is_empty()
+    }
+}
+
+/// A batch of session touches as a member sends it to the leader: each id
+/// as 8 bytes, big-endian.
+pub fn encode_touches(ids: &[i64]) -> Vec<u8> {
+    ids.iter().flat_map(|id| id.to_be_bytes()).collect()
+}
+
+/// The ids of a batch of touches; `None` if the payload is not one.
+pub fn decode_touches(payload: &[u8]) -> Option<Vec<i64>> {
+    if !payload.len().is_multiple_of(8) {
+        return None;
+    }
+    Some(payload.chunks_exact(8).map(|c| i64::from_be_bytes(c.try_into().expect("8 bytes"))).collect())
 }
 
 #[cfg(test)]
@@ -168,5 +257,40 @@ mod tests {
         assert_eq!(t.owner(7), Some(2));
         assert_eq!(t.remove(7), Some(2));
         assert_eq!(t.len(), 0);
+    }
+
+    fn table(ids: &[(i64, i32)]) -> imbl::OrdMap<i64, crate::txn::SessionInfo> {
+        ids.iter()
+            .map(|(id, timeout_ms)| (*id, crate::txn::SessionInfo { passwd: [0; 16], timeout_ms: *timeout_ms }))
+            .collect()
+    }
+
+    #[test]
+    fn a_round_reports_touches_off_the_leader_and_expires_on_it() {
+        let t = SessionTracker::new(Duration::from_millis(100));
+        let now = Instant::now();
+        let local = |id: i64| id == 9;
+        t.add(7, 250);
+        t.add(9, 250);
+        t.touch(7);
+        t.touch(9);
+        let follower = t.round(now, false, &table(&[(7, 250)]), &local);
+        assert_eq!(follower.touches_for_leader, vec![7], "local sessions stay on this member");
+        assert!(follower.expire.is_empty() && !follower.started_leading);
+        let first = t.round(now, true, &table(&[(7, 250), (8, 250)]), &local);
+        assert!(first.started_leading, "the first round as leader restarts the clocks");
+        assert!(first.expire.is_empty() && first.touches_for_leader.is_empty());
+        assert_eq!(t.len(), 3, "the leader tracks the replicated table (7, 8) and local sessions (9)");
+        let later = t.round(now + Duration::from_millis(301), true, &table(&[(7, 250), (8, 250)]), &local);
+        assert!(!later.started_leading);
+        assert_eq!(later.expire, vec![7, 8]);
+        assert_eq!(later.expire_local, vec![9]);
+        assert_eq!(t.len(), 2, "an expired local session is forgotten at once");
+        let again = t.round(now, false, &table(&[]), &local);
+        assert!(again.expire.is_empty());
+        assert!(
+            t.round(now, true, &table(&[]), &local).started_leading,
+            "leading again after losing it restarts the clocks"
+        );
     }
 }

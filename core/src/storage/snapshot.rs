@@ -57,6 +57,9 @@ pub struct SnapshotStore {
     dir: PathBuf,
     /// The directory lock; `None` once closed, and then nothing is written.
     lock: parking_lot::Mutex<Option<File>>,
+    /// Temporary files handed out for snapshots being received, removed
+    /// once one of them is installed.
+    receiving: parking_lot::Mutex<Vec<PathBuf>>,
 }
 
 impl SnapshotStore {
@@ -66,7 +69,11 @@ impl SnapshotStore {
         fs::create_dir_all(&dir).map_err(StorageError::io("create directory", &dir))?;
         let lock = fsutil::lock_dir(&dir, LOCK_FILE)?;
         fsutil::remove_tmp_files(&dir)?;
-        Ok(SnapshotStore { dir, lock: parking_lot::Mutex::new(Some(lock)) })
+        Ok(SnapshotStore {
+            dir,
+            lock: parking_lot::Mutex::new(Some(lock)),
+            receiving: parking_lot::Mutex::new(Vec::new()),
+        })
     }
 
     /// Releases the directory lock; later writes, installs and removals fail
@@ -159,6 +166,18 @@ impl SnapshotStore {
     /// A fresh temporary path for a snapshot being received from a peer.
     pub fn receive_path(&self) -> PathBuf {
         self.tmp_path("recv")
+    }
+
+    /// Remembers a temporary file a snapshot is being received into.
+    pub(crate) fn received(&self, path: PathBuf) {
+        self.receiving.lock().push(path);
+    }
+
+    /// Removes the temporary files of received snapshots (one was installed).
+    pub(crate) fn forget_received(&self) {
+        for path in self.receiving.lock().drain(..) {
+            let _ = fs::remove_file(path);
+        }
     }
 
     /// Installs a complete snapshot file image read from `src` (as produced
