@@ -56,7 +56,7 @@ impl Client {
 
     /// Moves to another node (random).
     fn switch_node(&mut self) {
-        let n = self.world.cfg.nodes as u64;
+        let n = self.world.members() as u64;
         let other = self.world.rand_range(1..n);
         self.node = (self.node - 1 + other) % n + 1;
         self.world.trace(format_args!("client {} moves to node {}", self.id, self.node));

@@ -1,42 +1,61 @@
 //! Faults drawn from the seed: partitions (one node isolated, minority /
 //! majority splits, the leader cut off), heals, message delay and loss,
-//! crashes and restarts (the leader, any node, or briefly a majority).
+//! crashes and restarts (the leader, any node, or briefly a majority),
+//! membership changes (voters become observers and back).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use corral::replication::Member;
 
 use tokio::sync::watch;
 
 use crate::node::SimNode;
 use crate::types::NodeId;
+use crate::wire::peer_addr_string;
 use crate::world::{lock, World};
 
-/// Crashes node `id` if it is up: its durable state is frozen, it is cut off.
+/// Crashes node `id` if it is up: its disk keeps what was durable (and
+/// maybe a torn tail), its connections break.
 pub fn crash(world: &Arc<World>, id: NodeId) {
     let Some(node) = lock(&world.nodes).remove(&id) else { return };
-    let image = node.crash();
-    lock(&world.frozen).insert(id, image);
     lock(&world.net).down.insert(id);
+    node.crash();
     lock(&world.stats).crashes += 1;
     world.trace(format_args!("fault crash node {id}"));
 }
 
-/// Restarts node `id` from its frozen durable state, if it is down.
+/// Restarts node `id` from what its disk kept, if it is down.
 pub async fn restart(world: &Arc<World>, id: NodeId) {
-    let Some(durable) = lock(&world.frozen).remove(&id) else { return };
+    if !lock(&world.net).down.contains(&id) || lock(&world.restarting).contains(&id) {
+        return;
+    }
+    lock(&world.restarting).insert(id);
     let inc = {
         let mut incs = lock(&world.incarnations);
         let inc = incs.entry(id).or_insert(0);
         *inc += 1;
         *inc
     };
-    match SimNode::start(world.clone(), id, inc, durable).await {
+    lock(&world.net).down.remove(&id);
+    match SimNode::start(world.clone(), id, inc).await {
         Ok(node) => {
             lock(&world.nodes).insert(id, node);
-            lock(&world.net).down.remove(&id);
         }
-        Err(e) => world.violation(format!("node {id} cannot restart: {e}")),
+        Err(e) => {
+            lock(&world.net).down.insert(id);
+            if world.disk(id).failed() {
+                // As a supervisor would: try again once the disk answers.
+                world.trace(format_args!("node {id} did not start on a failing disk; restarting it"));
+                lock(&world.restarting).remove(&id);
+                restart_later(world, id, Duration::from_secs(1));
+                return;
+            }
+            world.violation(format!("node {id} cannot restart: {e}"));
+        }
     }
+    lock(&world.restarting).remove(&id);
 }
 
 /// A member whose consensus stopped on its own exits; its supervisor starts
@@ -71,7 +90,7 @@ pub fn heal(world: &World) {
 
 /// Draws a random subset of `k` nodes.
 fn pick(world: &World, k: usize) -> Vec<NodeId> {
-    let mut ids = world.voter_ids();
+    let mut ids = world.member_ids();
     let mut out = Vec::new();
     for _ in 0..k.min(ids.len()) {
         let i = world.rand_range(0..ids.len() as u64) as usize;
@@ -93,7 +112,7 @@ fn split(world: &World, side: &[NodeId]) {
 
 /// One random fault.
 async fn one_fault(world: &Arc<World>) {
-    let n = world.cfg.nodes;
+    let n = world.members();
     let roll = world.rand_range(0..100);
     lock(&world.stats).faults += 1;
     match roll {
@@ -148,10 +167,11 @@ async fn one_fault(world: &Arc<World>) {
                 restart_later(world, v, Duration::from_millis(world.rand_range(200..1_500)));
             }
         }
+        87..=92 => reconfigure(world),
         _ => {
             let down: Vec<NodeId> = lock(&world.net).down.iter().copied().collect();
             for id in down {
-                restart(world, id).await;
+                restart_later(world, id, Duration::ZERO);
             }
         }
     }
@@ -177,8 +197,56 @@ pub async fn heal_all(world: &Arc<World>) {
         net.max_delay_ms = 1;
         net.loss = 0.0;
     }
-    let down: Vec<NodeId> = world.voter_ids();
-    for id in down {
-        restart(world, id).await;
+    restart_all(world).await;
+}
+
+/// How long a reconfig may take before the fault loop stops waiting for it.
+const RECONFIG_WAIT: Duration = Duration::from_secs(5);
+
+/// ZooKeeper's reconfig, through whichever member is up: a new set of
+/// voters (at least two) among the configured members; the others stay
+/// members as observers (learners). Every member keeps replicating, so the
+/// end-of-run convergence checks still apply to all of them.
+fn reconfigure(world: &Arc<World>) {
+    let ids = world.member_ids();
+    let k = world.rand_range(2..ids.len() as u64 + 1) as usize;
+    let voters = pick(world, k);
+    let up: Vec<NodeId> = lock(&world.nodes).keys().copied().collect();
+    let Some(via) = (!up.is_empty()).then(|| up[world.rand_range(0..up.len() as u64) as usize]) else {
+        return;
+    };
+    let Some(node) = world.live_node(via) else { return };
+    let members: BTreeMap<u64, Member> =
+        ids.iter().map(|id| (*id, Member { addr: peer_addr_string(*id), voter: voters.contains(id) })).collect();
+    world.trace(format_args!("fault reconfig voters {voters:?} via node {via}"));
+    lock(&world.stats).reconfigs += 1;
+    let world = world.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(RECONFIG_WAIT, node.replica.change_members(members)).await {
+            Ok(Ok(index)) => world.trace(format_args!("reconfig committed at {index}")),
+            Ok(Err(e)) => world.trace(format_args!("reconfig failed: {e}")),
+            Err(_) => world.trace("reconfig: no answer in time"),
+        }
+    });
+}
+
+/// Restarts every member that is down, concurrently (a member waits for a
+/// leader before it serves, and a leader may need the others) and, like
+/// processes, not at the same instant; waits until each start returned.
+pub async fn restart_all(world: &Arc<World>) {
+    let starting: Vec<_> = world
+        .member_ids()
+        .into_iter()
+        .map(|id| {
+            let world = world.clone();
+            let after = Duration::from_millis(world.rand_range(0..300));
+            tokio::spawn(async move {
+                tokio::time::sleep(after).await;
+                restart(&world, id).await
+            })
+        })
+        .collect();
+    for s in starting {
+        let _ = s.await;
     }
 }

@@ -1,24 +1,24 @@
 //! Deterministic simulation of a corral ensemble.
 //!
-//! Real: openraft 0.9.25 with corral's Raft configuration, and corral's
-//! replicated state machine (`corral::txn::State`). Simulated: time (tokio's
-//! paused clock), the network ([`net`]), storage ([`storage`]) and the
-//! clients ([`client`]). Modelled after corral's server: the node logic
-//! around the log ([`node`]: sessions, forwarding, sync).
+//! corral's own code: the replica (openraft, log and state machine stores,
+//! peer transport, forwarding, read index, retention), the server's state
+//! machine (`corral::server::sm::ServerSm`) and its session expiry decisions
+//! (`corral::server::session::SessionTracker::round`). Simulated, through
+//! the replica's seams: the disk ([`disk`]), the peer network ([`wire`]),
+//! time (tokio's paused clock) and the clients ([`client`]).
 //!
 //! Everything random derives from one seed, so a seed replays bit for bit.
 
 pub mod check;
 pub mod client;
+pub mod disk;
 pub mod external;
 pub mod faults;
 pub mod history;
-pub mod net;
 pub mod node;
-pub mod runtime;
 pub mod sim;
-pub mod storage;
 pub mod types;
+pub mod wire;
 pub mod world;
 
 pub use sim::{run_seed, SeedReport};

@@ -148,12 +148,14 @@ fn main() -> ExitCode {
     let sim_ms: u64 = reports.iter().map(|r| r.sim_ms).sum();
     let faults: u64 = reports.iter().map(|r| r.faults).sum();
     let crashes: u64 = reports.iter().map(|r| r.crashes).sum();
+    let disk_errors: u64 = reports.iter().map(|r| r.disk_errors).sum();
+    let reconfigs: u64 = reports.iter().map(|r| r.reconfigs).sum();
     let installs: u64 = reports.iter().map(|r| r.snapshot_installs).sum();
     let inconclusive: usize = reports.iter().map(|r| r.inconclusive).sum();
     let shared: usize = reports.iter().map(|r| r.shared_terms).sum();
     println!(
         "corral-sim: seeds {}..{}: {} passed, {} failed; {ops} ops checked, {inconclusive} keys inconclusive; \
-         {:.1} h simulated; {faults} faults ({crashes} crashes), {installs} snapshot installs, {shared} terms with two leaders; {:.1} s wall",
+         {:.1} h simulated; {faults} faults ({crashes} crashes, {disk_errors} disk errors, {reconfigs} reconfigs), {installs} snapshot installs, {shared} terms with two leaders; {:.1} s wall",
         args.from,
         args.from + args.seeds,
         reports.len() - failed.len(),

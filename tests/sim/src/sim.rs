@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use corral::proto::CreateMode;
 use corral::txn::{State, TxnOp};
-use openraft::EntryPayload;
 use tokio::sync::watch;
 
 use crate::check;
@@ -15,8 +14,6 @@ use crate::client::Client;
 use crate::faults;
 use crate::history::{Ack, Op, OpRecord, Outcome};
 use crate::node::{create_op, SimNode};
-use crate::runtime::seed_thread_rng;
-use crate::storage::Durable;
 use crate::world::{key_state, lock, state_hash, SimConfig, World, EPHEMERAL_PARENT, KEYS};
 
 /// How long after healing a write must succeed.
@@ -51,6 +48,10 @@ pub struct SeedReport {
     pub faults: u64,
     /// Crashes.
     pub crashes: u64,
+    /// Log writes that failed (disk errors).
+    pub disk_errors: u64,
+    /// Membership changes asked for.
+    pub reconfigs: u64,
     /// Snapshots installed from leaders.
     pub snapshot_installs: u64,
     /// Terms in which more than one node led (allowed by openraft's leader ids).
@@ -105,12 +106,18 @@ fn record_panics() {
 pub fn run_seed(cfg: SimConfig) -> SeedReport {
     record_panics();
     PANICS.with(|p| p.borrow_mut().clear());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build();
+    // The scheduler's own random choices (`select!` fairness, the order
+    // waiters wake in) follow the seed too.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .rng_seed(tokio::runtime::RngSeed::from_bytes(&cfg.seed.to_le_bytes()))
+        .build();
     let rt = match rt {
         Ok(rt) => rt,
         Err(e) => return failed_report(&cfg, format!("cannot build the runtime: {e}")),
     };
-    seed_thread_rng(cfg.seed);
+    corral::replication::seed_consensus_rng(cfg.seed ^ 0x005e_ed0f_0af7);
     IN_SIM.with(|s| s.set(true));
     let (cancel, cancelled) = std::sync::mpsc::channel::<()>();
     let mut report = rt.block_on(async {
@@ -178,6 +185,8 @@ fn failed_report(cfg: &SimConfig, why: String) -> SeedReport {
         sim_ms: 0,
         faults: 0,
         crashes: 0,
+        disk_errors: 0,
+        reconfigs: 0,
         snapshot_installs: 0,
         shared_terms: 0,
         trace_hash: 0,
@@ -192,10 +201,8 @@ async fn simulate(cfg: SimConfig) -> SeedReport {
         let mut net = lock(&world.net);
         net.max_delay_ms = 5;
     }
-    for id in world.voter_ids() {
-        lock(&world.frozen).insert(id, Durable::default());
-        faults::restart(&world, id).await;
-    }
+    lock(&world.net).down.extend(world.member_ids());
+    faults::restart_all(&world).await;
     if admin_write(&world, create_op(EPHEMERAL_PARENT, "", CreateMode::Persistent)).await.is_none() {
         world.violation("setup: no write succeeded on a healthy ensemble".into());
     } else {
@@ -207,7 +214,7 @@ async fn simulate(cfg: SimConfig) -> SeedReport {
         n.stop().await;
     }
     let report = report(&world);
-    lock(&world.nodes).clear();
+    world.tear_down();
     report
 }
 
@@ -216,7 +223,7 @@ async fn workload(world: &Arc<World>) {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut clients = Vec::new();
     for c in 0..world.cfg.clients {
-        let node = (c % world.cfg.nodes) as u64 + 1;
+        let node = (c % world.members()) as u64 + 1;
         let client = Client::new(world.clone(), c as u32 + 1, node, stop_rx.clone());
         clients.push(tokio::spawn(client.run()));
     }
@@ -280,14 +287,8 @@ async fn converge(world: &Arc<World>) -> bool {
         let nodes: Vec<Arc<SimNode>> = lock(&world.nodes).values().cloned().collect();
         let last = nodes.iter().filter(|n| n.is_leader()).map(|n| n.last_log_index()).next();
         if let Some(last) = last {
-            let hashes: Vec<(u64, u64)> = nodes
-                .iter()
-                .map(|n| {
-                    let a = lock(&n.applied);
-                    (a.index(), state_hash(&a.state))
-                })
-                .collect();
-            if nodes.len() == world.cfg.nodes && hashes.iter().all(|h| h.0 == last && h.1 == hashes[0].1) {
+            let hashes: Vec<(u64, u64)> = nodes.iter().map(|n| n.with_state(|s, at| (at, state_hash(s)))).collect();
+            if nodes.len() == world.members() && hashes.iter().all(|h| h.0 == last && h.1 == hashes[0].1) {
                 world.trace(format_args!("converged at index {last} state {:016x}", hashes[0].1));
                 return true;
             }
@@ -295,10 +296,7 @@ async fn converge(world: &Arc<World>) -> bool {
         if tokio::time::Instant::now() >= deadline {
             let states: Vec<String> = nodes
                 .iter()
-                .map(|n| {
-                    let a = lock(&n.applied);
-                    format!("node {} applied {} hash {:016x}", n.id, a.index(), state_hash(&a.state))
-                })
+                .map(|n| n.with_state(|s, at| format!("node {} applied {at} hash {:016x}", n.id, state_hash(s))))
                 .collect();
             world.violation(format!("no convergence within {CONVERGENCE_BOUND:?}: {states:?}"));
             return false;
@@ -314,10 +312,7 @@ async fn expire_sessions(world: &Arc<World>) {
         let nodes: Vec<Arc<SimNode>> = lock(&world.nodes).values().cloned().collect();
         let left: Vec<(u64, usize, usize)> = nodes
             .iter()
-            .map(|n| {
-                let a = lock(&n.applied);
-                (n.id, a.state.sessions.len(), a.state.tree.ephemeral_count())
-            })
+            .map(|n| n.with_state(|s, _| (n.id, s.sessions.len(), s.tree.ephemeral_count())))
             .filter(|(_, s, e)| *s > 0 || *e > 0)
             .collect();
         if left.is_empty() {
@@ -341,11 +336,10 @@ fn final_state_checks(world: &Arc<World>) {
     let nodes: Vec<Arc<SimNode>> = lock(&world.nodes).values().cloned().collect();
     let replayed = replay(world);
     for n in &nodes {
-        let (at, hash, reads) = {
-            let a = lock(&n.applied);
-            let reads: Vec<_> = KEYS.iter().map(|k| (k.to_string(), key_state(&a.state, k))).collect();
-            (a.index(), state_hash(&a.state), reads)
-        };
+        let (at, hash, reads) = n.with_state(|s, at| {
+            let reads: Vec<_> = KEYS.iter().map(|k| (k.to_string(), key_state(s, k))).collect();
+            (at, state_hash(s), reads)
+        });
         if let Some((upto, want)) = replayed {
             if upto == at && want != hash {
                 world.violation(format!("node {} state at {at} differs from the replay of the applied entries", n.id));
@@ -377,13 +371,13 @@ fn replay(world: &World) -> Option<(u64, u64)> {
     let rec = lock(&world.rec);
     let mut state = State::new();
     let mut expected = rec.entries.keys().next().copied()?;
-    for (index, entry) in &rec.entries {
+    for (index, (txn, _)) in &rec.entries {
         if *index != expected {
             drop(rec);
             world.violation(format!("no node applied index {expected}"));
             return None;
         }
-        if let EntryPayload::Normal(txn) = &entry.payload {
+        if let Some(txn) = txn {
             state.apply(*index as i64, txn);
         }
         expected = index + 1;
@@ -421,6 +415,8 @@ fn report(world: &Arc<World>) -> SeedReport {
         sim_ms: world.now_ms(),
         faults: stats.faults,
         crashes: stats.crashes,
+        disk_errors: stats.disk_errors,
+        reconfigs: stats.reconfigs,
         snapshot_installs: stats.snapshot_installs,
         shared_terms,
         trace_hash,

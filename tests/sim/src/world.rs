@@ -8,16 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use corral::txn::{State, TxnOp, TxnResult};
-use openraft::EntryPayload;
+use corral::txn::{State, Txn, TxnOp, TxnResult};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
+use crate::disk::SimDisk;
 use crate::history::{KeyState, OpRecord};
 use crate::node::SimNode;
-use crate::storage::Durable;
-use crate::types::{fnv, fnv_more, Entry, NodeId};
+use crate::types::{fnv, fnv_more, NodeId};
+use crate::wire::SimNet;
 
 /// Election timeout E (min E, max 1.5 E, heartbeat E/5), as corral derives them.
 pub const ELECTION_MS: u64 = 500;
@@ -49,8 +49,10 @@ pub enum Bug {
 pub struct SimConfig {
     /// The seed everything derives from.
     pub seed: u64,
-    /// Voters in the ensemble (3 or 5).
+    /// Voters the ensemble is founded with (3 or 5).
     pub nodes: usize,
+    /// Observers (non-voting members) configured besides them (0 or 1).
+    pub observers: usize,
     /// Concurrent clients.
     pub clients: usize,
     /// Simulated ms of workload under faults.
@@ -59,6 +61,8 @@ pub struct SimConfig {
     pub snap_count: u64,
     /// Snapshots retained; the log is purged below the oldest.
     pub snap_retain: usize,
+    /// Probability that one log write fails (a disk error).
+    pub disk_error_rate: f64,
     /// Injected bug, if any.
     pub bug: Option<Bug>,
     /// Print the trace as it happens.
@@ -73,10 +77,12 @@ impl SimConfig {
         SimConfig {
             seed,
             nodes,
+            observers: usize::from(rng.gen_bool(1.0 / 3.0)),
             clients: rng.gen_range(3..=8),
             workload_ms: rng.gen_range(15_000..=30_000),
             snap_count: rng.gen_range(30..=60),
-            snap_retain: rng.gen_range(1..=3),
+            snap_retain: rng.gen_range(corral::replication::SNAP_RETAIN_COUNT_MIN..=5),
+            disk_error_rate: [0.0, 0.0, 0.0005, 0.002][rng.gen_range(0..4)],
             bug: None,
             verbose: false,
         }
@@ -98,6 +104,10 @@ pub struct Stats {
     pub messages: u64,
     /// Messages dropped.
     pub dropped: u64,
+    /// Log writes that failed.
+    pub disk_errors: u64,
+    /// Membership changes asked for.
+    pub reconfigs: u64,
 }
 
 /// Fault state of the network.
@@ -127,8 +137,9 @@ impl NetState {
 pub struct Records {
     /// Per log index: the hash of the entry and its result, and who applied it first.
     pub applied: BTreeMap<u64, (u64, NodeId)>,
-    /// Per log index: the entry first applied there (for the final replay).
-    pub entries: BTreeMap<u64, Entry>,
+    /// Per log index: the entry first applied there (for the final replay;
+    /// `None` for entries without a command) and its term as the log holds it.
+    pub entries: BTreeMap<u64, (Option<Txn>, Option<u64>)>,
     /// Per register key: its state after each index that changed it.
     pub timeline: BTreeMap<String, BTreeMap<u64, KeyState>>,
     /// Per term: the nodes that were leader in it.
@@ -154,8 +165,12 @@ pub struct World {
     pub net: Mutex<NetState>,
     /// The running incarnation of each node that is up.
     pub nodes: Mutex<BTreeMap<NodeId, Arc<SimNode>>>,
-    /// The durable state of crashed nodes, frozen at the crash.
-    pub frozen: Mutex<BTreeMap<NodeId, Durable>>,
+    /// Each member's disk, which outlives its incarnations.
+    disks: Mutex<BTreeMap<NodeId, Arc<SimDisk>>>,
+    /// The network between members.
+    wire: Mutex<Option<Arc<SimNet>>>,
+    /// Members being started now.
+    pub restarting: Mutex<BTreeSet<NodeId>>,
     /// Incarnation counter per node.
     pub incarnations: Mutex<BTreeMap<NodeId, u64>>,
     /// Invariant records and the history.
@@ -177,7 +192,9 @@ impl World {
             rng: Mutex::new(rng),
             net: Mutex::new(NetState::default()),
             nodes: Mutex::new(BTreeMap::new()),
-            frozen: Mutex::new(BTreeMap::new()),
+            disks: Mutex::new(BTreeMap::new()),
+            wire: Mutex::new(None),
+            restarting: Mutex::new(BTreeSet::new()),
             incarnations: Mutex::new(BTreeMap::new()),
             rec: Mutex::new(Records::default()),
             stats: Mutex::new(Stats::default()),
@@ -267,24 +284,60 @@ impl World {
         lock(&self.nodes).get(&id).is_some_and(|n| n.inc == inc)
     }
 
-    /// Ids of all voters.
-    pub fn voter_ids(&self) -> Vec<NodeId> {
-        (1..=self.cfg.nodes as u64).collect()
+    /// Ids of every configured member: the founding voters `1..=nodes`,
+    /// then the observers.
+    pub fn member_ids(&self) -> Vec<NodeId> {
+        (1..=self.members() as u64).collect()
     }
 
-    /// What a state machine reports after applying `entry` (with `result`,
-    /// leaving `state`): checks that every node applies the same entry at an
-    /// index, records the key timeline, and checks that no ephemeral is owned
-    /// by a session the state no longer has.
-    pub fn on_apply(&self, node: NodeId, entry: &Entry, result: &TxnResult, state: &State) {
-        let index = entry.log_id.index;
-        let hash = entry_hash(entry, result);
+    /// How many members are configured.
+    pub fn members(&self) -> usize {
+        self.cfg.nodes + self.cfg.observers
+    }
+
+    /// Whether `id` is configured as a voter (before any reconfig).
+    pub fn founding_voter(&self, id: NodeId) -> bool {
+        id <= self.cfg.nodes as u64
+    }
+
+    /// Member `id`'s disk (made empty on first use).
+    pub fn disk(self: &Arc<Self>, id: NodeId) -> Arc<SimDisk> {
+        lock(&self.disks).entry(id).or_insert_with(|| SimDisk::new(self.clone(), id)).clone()
+    }
+
+    /// The network between members (made on first use).
+    pub fn wire(self: &Arc<Self>) -> Arc<SimNet> {
+        lock(&self.wire).get_or_insert_with(|| SimNet::new(self.clone())).clone()
+    }
+
+    /// Drops the disks and the network, which point back at the world.
+    pub fn tear_down(&self) {
+        lock(&self.disks).clear();
+        lock(&self.wire).take();
+        lock(&self.nodes).clear();
+    }
+
+    /// What a state machine reports after applying the entry at `index`
+    /// (`term`: its term as the log holds it; `txn`: its command,
+    /// if any), with `result`, leaving `state`: checks that every member
+    /// applies the same entry at an index and that the committed log never
+    /// goes back in term, records the key timeline, and checks that no
+    /// ephemeral is owned by a session the state no longer has.
+    pub fn on_apply(
+        &self,
+        node: NodeId,
+        index: u64,
+        term: Option<u64>,
+        txn: Option<&Txn>,
+        result: &TxnResult,
+        state: &State,
+    ) {
+        let hash = entry_hash(index, term, txn, result);
         let mut rec = lock(&self.rec);
         match rec.applied.get(&index) {
             Some((h, first)) if *h != hash => {
                 let msg = format!(
-                    "committed entries differ at index {index}: node {first} applied {h:016x}, node {node} applied {hash:016x} ({})",
-                    entry.log_id
+                    "committed entries differ at index {index}: node {first} applied {h:016x}, node {node} applied {hash:016x} (term {term:?})"
                 );
                 drop(rec);
                 self.violation(msg);
@@ -292,39 +345,40 @@ impl World {
             }
             Some(_) => {}
             None => {
-                let before = rec.entries.range(..index).next_back().map(|(i, e)| (*i, e.log_id.leader_id));
+                let before = rec.entries.range(..index).next_back().map(|(i, (_, l))| (*i, *l));
                 rec.applied.insert(index, (hash, node));
-                rec.entries.insert(index, entry.clone());
-                if let Some((i, leader)) = before.filter(|(_, l)| *l > entry.log_id.leader_id) {
-                    let msg = format!(
-                        "committed log goes back in leader id: index {i} by {leader}, index {index} by {}",
-                        entry.log_id.leader_id
-                    );
+                rec.entries.insert(index, (txn.cloned(), term));
+                if let Some((i, earlier)) = before.filter(|(_, t)| t.is_some() && term.is_some() && *t > term) {
+                    let msg =
+                        format!("committed log goes back in term: index {i} in {earlier:?}, index {index} in {term:?}");
                     drop(rec);
                     self.violation(msg);
                     return;
                 }
             }
         }
-        if let EntryPayload::Normal(txn) = &entry.payload {
-            if let TxnOp::Write { op, .. } = &txn.op {
-                let path = write_path(op);
-                if KEYS.contains(&path) {
-                    let ks = key_state(state, path);
-                    let line = rec.timeline.entry(path.to_string()).or_default();
-                    match line.get(&index) {
-                        Some(prev) if *prev != ks => {
-                            let msg = format!(
-                                "node {node} state of {path} after index {index} is {ks:?}, another node had {prev:?}"
-                            );
-                            drop(rec);
-                            self.violation(msg);
-                            return;
-                        }
-                        Some(_) => {}
-                        None => {
-                            line.insert(index, ks);
-                        }
+        if term.is_none() {
+            drop(rec);
+            self.violation(format!("node {node} applied index {index}, which its log does not hold"));
+            return;
+        }
+        if let Some(Txn { op: TxnOp::Write { op, .. }, .. }) = txn {
+            let path = write_path(op);
+            if KEYS.contains(&path) {
+                let ks = key_state(state, path);
+                let line = rec.timeline.entry(path.to_string()).or_default();
+                match line.get(&index) {
+                    Some(prev) if *prev != ks => {
+                        let msg = format!(
+                            "node {node} state of {path} after index {index} is {ks:?}, another node had {prev:?}"
+                        );
+                        drop(rec);
+                        self.violation(msg);
+                        return;
+                    }
+                    Some(_) => {}
+                    None => {
+                        line.insert(index, ks);
                     }
                 }
             }
@@ -367,10 +421,10 @@ pub fn key_state(state: &State, path: &str) -> KeyState {
     })
 }
 
-/// A stable hash of an applied entry and its result.
-pub fn entry_hash(entry: &Entry, result: &TxnResult) -> u64 {
+/// A stable hash of an applied entry (index, log id, command) and its result.
+pub fn entry_hash(index: u64, term: Option<u64>, txn: Option<&Txn>, result: &TxnResult) -> u64 {
     // Two entries that failed to encode would hash alike and hide a divergence.
-    let e = bincode::serialize(entry).expect("an applied entry encodes");
+    let e = bincode::serialize(&(index, term, txn)).expect("an applied entry encodes");
     let r = bincode::serialize(result).expect("an entry's result encodes");
     fnv_more(fnv(&e), &r)
 }

@@ -34,8 +34,13 @@ fn ci_batch() {
     let failed: Vec<&SeedReport> = reports.iter().filter(|r| !r.passed()).collect();
     let ops: usize = reports.iter().map(|r| r.ops_checked).sum();
     let faults: u64 = reports.iter().map(|r| r.faults).sum();
+    let crashes: u64 = reports.iter().map(|r| r.crashes).sum();
+    let disk_errors: u64 = reports.iter().map(|r| r.disk_errors).sum();
+    let reconfigs: u64 = reports.iter().map(|r| r.reconfigs).sum();
+    let installs: u64 = reports.iter().map(|r| r.snapshot_installs).sum();
     println!(
-        "corral-sim CI batch: seeds {from}..{}: {} passed, {} failed, {ops} ops checked, {faults} faults, {:.1} s",
+        "corral-sim CI batch: seeds {from}..{}: {} passed, {} failed, {ops} ops checked, {faults} faults \
+         ({crashes} crashes, {disk_errors} disk errors, {reconfigs} reconfigs), {installs} snapshot installs, {:.1} s",
         from + count,
         reports.len() - failed.len(),
         failed.len(),
