@@ -129,6 +129,8 @@ struct Ensemble {
     quorum_lease: Duration,
     listener: JoinHandle<()>,
     membership: JoinHandle<()>,
+    /// Breaks elections that keep splitting (see [`break_split_votes`]).
+    elections: JoinHandle<()>,
     /// The connection to the current leader, made on first use.
     link: tokio::sync::Mutex<Option<Arc<Link>>>,
 }
@@ -259,8 +261,10 @@ impl<SM: StateMachine> Replica<SM> {
             return Err(e);
         }
         let membership = tokio::spawn(keep_learners(raft.clone(), opts.node_id, members.members.clone()));
+        let elections = tokio::spawn(break_split_votes(raft.clone(), opts.node_id, members.election_timeout));
         let quorum_lease = members.quorum_lease;
-        let ensemble = Ensemble { ctx, quorum_lease, listener, membership, link: tokio::sync::Mutex::new(None) };
+        let ensemble =
+            Ensemble { ctx, quorum_lease, listener, membership, elections, link: tokio::sync::Mutex::new(None) };
         Ok(Self::assemble(opts, raft, io, Some(ensemble)))
     }
 
@@ -575,6 +579,7 @@ impl<SM: StateMachine> Replica<SM> {
         if let Some(e) = &self.ensemble {
             e.listener.abort();
             e.membership.abort();
+            e.elections.abort();
             e.ctx.close();
             *e.link.lock().await = None;
         }
@@ -603,6 +608,7 @@ impl<SM: StateMachine> Drop for Replica<SM> {
         if let Some(e) = &self.ensemble {
             e.listener.abort();
             e.membership.abort();
+            e.elections.abort();
             e.ctx.close();
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
@@ -850,6 +856,47 @@ async fn keep_learners(raft: Raft, id: NodeId, configured: BTreeMap<u64, Member>
         if metrics.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// How many election timeouts without a leader before a voter stands on its own.
+const LEADERLESS_ROUNDS: u32 = 4;
+
+/// openraft draws each voter's election timeout once, at start, and checks
+/// it on its timer ticks (every 1.5 heartbeats), which rounds it: voters
+/// started at nearly the same moment can call their elections in step,
+/// round after round, each voting for itself, with nothing to break the
+/// tie. A voter that has seen no leader for [`LEADERLESS_ROUNDS`] election
+/// timeouts stands after a random pause of up to one election timeout,
+/// which breaks the step; a leader elected meanwhile makes it stand down.
+async fn break_split_votes(raft: Raft, id: NodeId, election: Duration) {
+    let patience = election * LEADERLESS_ROUNDS;
+    let mut leaderless_since: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::time::sleep(election / 2).await;
+        let leaderless = {
+            let m = raft.metrics().borrow().clone();
+            m.running_state.is_ok()
+                && m.current_leader.is_none()
+                && m.state != ServerState::Leader
+                && m.membership_config.membership().voter_ids().any(|v| v == id)
+        };
+        if !leaderless {
+            leaderless_since = None;
+            continue;
+        }
+        let now = tokio::time::Instant::now();
+        let since = *leaderless_since.get_or_insert(now);
+        if now - since < patience {
+            continue;
+        }
+        let pause = election.mul_f64(f64::from(super::types::random_u32()) / f64::from(u32::MAX));
+        tokio::time::sleep(pause).await;
+        if raft.metrics().borrow().current_leader.is_none() {
+            tracing::info!(after = ?now - since, "no leader elected for a while: standing for election after a random pause");
+            let _ = raft.trigger().elect().await;
+        }
+        leaderless_since = Some(tokio::time::Instant::now());
     }
 }
 
